@@ -1,0 +1,171 @@
+/**
+ * Commands: imperative, plain readonly data `{ type, data, commandId }`. `parseCommand` validates anything that
+ * comes from outside (library callers, the CLI) and normalises ids, states and replication properties.
+ */
+import { z } from 'zod';
+import { ClusterchartError } from './errors.js';
+import type { GenerationalNodeId, PlainNodeId } from './ids.js';
+import type { ReplicationProperty } from './replication.js';
+import {
+  ClusterNameSchema,
+  GenerationalNodeIdInput,
+  IsoTime,
+  LocationSchema,
+  LogStoreMarkerSchema,
+  type LogStoreMarker,
+  MetadataServerKindSchema,
+  MetadataServerStateSchema,
+  NodeNameSchema,
+  PartitionMapSchema,
+  PlainNodeIdInput,
+  ProviderKindSchema,
+  ReplicationInput,
+  RoleInput,
+  StorageStateInput,
+  WorkerStateInput,
+} from './schemas.js';
+import type { MetadataServerKind, MetadataServerState, ProviderKind, Role, RunMode, StorageState, WorkerState } from './states.js';
+
+/** A legacy (Restate 1.0-1.1) NodesConfiguration document, as `migrate legacy` reads it (CLI.md). */
+export const LegacyDocumentSchema = z.object({
+  clusterName: ClusterNameSchema,
+  version: z.number().int().nonnegative(),
+  nodes: z.array(
+    z.union([
+      z.object({ id: z.number().int().nonnegative(), tombstone: z.literal(true) }),
+      z.object({
+        id: z.number().int().nonnegative(),
+        generation: z.number().int().positive(),
+        name: NodeNameSchema,
+        roles: z.array(RoleInput),
+        address: z.string().optional(),
+        location: LocationSchema.optional(),
+        storageState: StorageStateInput.optional(),
+        metadataServerState: MetadataServerStateSchema.optional(),
+        workerState: WorkerStateInput.optional(),
+      }),
+    ]),
+  ),
+});
+export type LegacyDocument = z.output<typeof LegacyDocumentSchema>;
+
+const commandSchemas = {
+  ProvisionCluster: z.object({
+    clusterName: ClusterNameSchema,
+    logProvider: ProviderKindSchema.default('replicated'),
+    replication: ReplicationInput.default({ node: 1 }),
+    targetNodesetSize: z.number().int().min(0).max(255).default(0),
+    numPartitions: z.number().int().min(1).max(65535).default(24),
+    metadataServer: MetadataServerKindSchema.default('replicated'),
+  }),
+  SetDefaultLogProvider: z.object({
+    provider: ProviderKindSchema,
+    replication: ReplicationInput.optional(),
+    targetNodesetSize: z.number().int().min(0).max(255).optional(),
+  }),
+  RegisterNode: z.object({
+    name: NodeNameSchema,
+    roles: z.array(RoleInput).min(1),
+    address: z.string().default(''),
+    location: LocationSchema.optional(),
+    forceNodeId: PlainNodeIdInput.optional(),
+    autoJoin: z.boolean().default(true),
+  }),
+  RemoveNodes: z.object({ nodes: z.array(PlainNodeIdInput).min(1) }),
+  JoinMetadataCluster: z.object({ node: PlainNodeIdInput, createdAt: IsoTime.optional() }),
+  RemoveMetadataMember: z.object({ node: PlainNodeIdInput }),
+  ProvisionLogServer: z.object({ node: PlainNodeIdInput, marker: LogStoreMarkerSchema }),
+  StartLogServer: z.object({ node: PlainNodeIdInput, marker: LogStoreMarkerSchema.nullable().default(null) }),
+  SetStorageState: z.object({ node: PlainNodeIdInput, state: StorageStateInput, force: z.boolean().default(false) }),
+  SetWorkerState: z.object({ node: PlainNodeIdInput, state: WorkerStateInput, force: z.boolean().default(false) }),
+  CreateLogSegment: z.object({ logId: z.number().int().nonnegative() }),
+  SealLogSegment: z.object({ logId: z.number().int().nonnegative() }),
+  ImportLegacyConfiguration: z.object({ document: LegacyDocumentSchema, forceNodeId: PlainNodeIdInput.optional() }),
+  RecordHeartbeat: z.object({ node: GenerationalNodeIdInput, at: IsoTime, partitions: PartitionMapSchema.default({}) }),
+  RecordUnreachable: z.object({ node: PlainNodeIdInput, at: IsoTime }),
+} as const;
+
+export type CommandType = keyof typeof commandSchemas;
+export const COMMAND_TYPES = Object.keys(commandSchemas) as CommandType[];
+
+/** Command payloads after validation (ids branded, defaults filled in). */
+export interface CommandData {
+  ProvisionCluster: Readonly<{
+    clusterName: string;
+    logProvider: ProviderKind;
+    replication: ReplicationProperty;
+    targetNodesetSize: number;
+    numPartitions: number;
+    metadataServer: MetadataServerKind;
+  }>;
+  SetDefaultLogProvider: Readonly<{ provider: ProviderKind; replication?: ReplicationProperty; targetNodesetSize?: number }>;
+  RegisterNode: Readonly<{
+    name: string;
+    roles: readonly Role[];
+    address: string;
+    location?: string;
+    forceNodeId?: PlainNodeId;
+    autoJoin: boolean;
+  }>;
+  RemoveNodes: Readonly<{ nodes: readonly PlainNodeId[] }>;
+  JoinMetadataCluster: Readonly<{ node: PlainNodeId; createdAt?: string }>;
+  RemoveMetadataMember: Readonly<{ node: PlainNodeId }>;
+  ProvisionLogServer: Readonly<{ node: PlainNodeId; marker: LogStoreMarker }>;
+  StartLogServer: Readonly<{ node: PlainNodeId; marker: LogStoreMarker | null }>;
+  SetStorageState: Readonly<{ node: PlainNodeId; state: StorageState; force: boolean }>;
+  SetWorkerState: Readonly<{ node: PlainNodeId; state: WorkerState; force: boolean }>;
+  CreateLogSegment: Readonly<{ logId: number }>;
+  SealLogSegment: Readonly<{ logId: number }>;
+  ImportLegacyConfiguration: Readonly<{ document: LegacyDocument; forceNodeId?: PlainNodeId }>;
+  RecordHeartbeat: Readonly<{ node: GenerationalNodeId; at: string; partitions: Readonly<Record<string, RunMode>> }>;
+  RecordUnreachable: Readonly<{ node: PlainNodeId; at: string }>;
+}
+
+// Compile-time check that every schema's output matches the declared payload.
+type _SchemaMatches = {
+  [K in CommandType]: z.output<(typeof commandSchemas)[K]> extends CommandData[K] ? true : never;
+};
+const _schemaMatches: _SchemaMatches = null as unknown as _SchemaMatches;
+void _schemaMatches;
+
+export type Command<T extends CommandType = CommandType> = {
+  [K in T]: Readonly<{ type: K; data: CommandData[K]; commandId: string }>;
+}[T];
+
+/** Which stream a command writes to: the cluster aggregate or the high-volume observations stream. */
+export const OBSERVATION_COMMANDS: ReadonlySet<CommandType> = new Set(['RecordHeartbeat', 'RecordUnreachable']);
+
+/** Unvalidated input accepted by `parseCommand` (ids as numbers or strings, states in either case). */
+export type CommandInput = Readonly<{ type: string; data: unknown; commandId: string }>;
+
+/** `MetadataServerState` is re-exported for callers that build commands by hand. */
+export type { MetadataServerState };
+
+/**
+ * Validates and normalises a command. Throws `InvalidInput` (with the path of the first problem) for shape errors;
+ * id and replication errors keep their own codes (`ReservedNodeId`, `InvalidNodeId`, `InvalidReplication`).
+ */
+export function parseCommand(input: CommandInput): Command {
+  const schema = (commandSchemas as Record<string, z.ZodType | undefined>)[input.type];
+  if (schema === undefined) {
+    throw new ClusterchartError('InvalidInput', `Unknown command type "${input.type}". Known: ${COMMAND_TYPES.join(', ')}.`, {
+      type: input.type,
+    });
+  }
+  if (typeof input.commandId !== 'string' || input.commandId.length === 0 || input.commandId.length > 200) {
+    throw new ClusterchartError('InvalidInput', 'A command id must be a non-empty string of at most 200 characters.', {
+      type: input.type,
+    });
+  }
+  const result = schema.safeParse(input.data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue?.path.join('.') ?? '';
+    throw new ClusterchartError(
+      'InvalidInput',
+      `${input.type}: ${path === '' ? '' : `${path}: `}${issue?.message ?? 'invalid input'}.`,
+      { type: input.type, path },
+    );
+  }
+  return { type: input.type, data: result.data, commandId: input.commandId } as Command;
+}

@@ -1,0 +1,283 @@
+/**
+ * Domain events: past tense, plain readonly data. Every event that moves a statechart records the transition
+ * (`machine`, `node`, `from`, `to`, the machine `input` event, `forced`), so that
+ * - `evolve` rebuilds state by reading `to` without running any machine (fast path), and
+ * - `verify` re-runs `input` through the machine from `from` and checks it yields `to` (audit path).
+ * Cross-node facts a guard needs (for example "nodesets stay satisfiable") are put into `input` by the decider, so
+ * a recorded transition can be re-checked on its own. The command id lives in the envelope's metadata.
+ *
+ * Two streams per cluster: `cluster-NAME` (the aggregate; its revision is the NodesConfiguration version) and
+ * `observations-NAME` (heartbeats and unreachability, high volume).
+ */
+import { z } from 'zod';
+import { ClusterchartError } from './errors.js';
+import type { PlainNodeId } from './ids.js';
+import type { ReplicationProperty } from './replication.js';
+import {
+  ClusterNameSchema,
+  IsoTime,
+  LogStoreMarkerSchema,
+  type LogStoreMarker,
+  MetadataServerKindSchema,
+  MetadataServerStateSchema,
+  PartitionMapSchema,
+  ProviderKindSchema,
+  RoleSchema,
+  StorageStateSchema,
+  WorkerStateSchema,
+} from './schemas.js';
+import type { MetadataServerKind, MetadataServerState, ProviderKind, Role, RunMode, StorageState, WorkerState } from './states.js';
+
+export const MACHINE_NAMES = ['cluster-provisioning', 'node-lifecycle', 'metadata-membership', 'log-server', 'worker'] as const;
+export type MachineName = (typeof MACHINE_NAMES)[number];
+
+/** The XState event fed to the machine, with every fact its guards read. */
+export type MachineInput = Readonly<{ type: string } & Record<string, unknown>>;
+
+/** One statechart transition, as recorded in an event. `node` is null for cluster-wide machines. */
+export type Transition = Readonly<{
+  machine: MachineName;
+  node: PlainNodeId | null;
+  from: string;
+  to: string;
+  input: MachineInput;
+  forced?: boolean;
+}>;
+
+/** Raw stored node ids are plain numbers: history may hold legacy N0, which `evolve` must reject with a position. */
+const StoredId = z.number().int().nonnegative();
+const ReplicationStored = z.object({ node: z.number(), zone: z.number().optional(), region: z.number().optional() });
+
+const transition = {
+  machine: z.enum(MACHINE_NAMES),
+  node: StoredId.nullable(),
+  from: z.string(),
+  to: z.string(),
+  input: z.looseObject({ type: z.string() }),
+  forced: z.boolean().optional(),
+};
+
+export const ClusterConfigSchema = z.object({
+  logProvider: ProviderKindSchema,
+  replication: ReplicationStored,
+  targetNodesetSize: z.number().int(),
+  numPartitions: z.number().int(),
+  metadataServer: MetadataServerKindSchema,
+});
+export type ClusterConfig = Readonly<{
+  logProvider: ProviderKind;
+  replication: ReplicationProperty;
+  targetNodesetSize: number;
+  numPartitions: number;
+  metadataServer: MetadataServerKind;
+}>;
+
+const NodeStatesSchema = {
+  metadataServerState: MetadataServerStateSchema,
+  storageState: StorageStateSchema,
+  workerState: WorkerStateSchema,
+};
+
+const eventDataSchemas = {
+  // cluster stream -------------------------------------------------------------------------------------------------
+  ClusterProvisioned: z.object({ ...transition, clusterName: ClusterNameSchema, config: ClusterConfigSchema }),
+  DefaultLogProviderChanged: z.object({ ...transition, config: ClusterConfigSchema }),
+  NodeRegistered: z.object({
+    ...transition,
+    nodeId: StoredId,
+    generation: z.number().int(),
+    name: z.string(),
+    roles: z.array(RoleSchema),
+    address: z.string(),
+    location: z.string().nullable(),
+    ...NodeStatesSchema,
+  }),
+  NodeRestarted: z.object({
+    ...transition,
+    nodeId: StoredId,
+    generation: z.number().int(),
+    previousGeneration: z.number().int(),
+    roles: z.array(RoleSchema),
+    address: z.string(),
+    location: z.string().nullable(),
+  }),
+  NodeRemoved: z.object({ ...transition, nodeId: StoredId, name: z.string() }),
+  /** The legacy N0 is re-registered under a valid id keeping its generation; N0 becomes a tombstone. */
+  NodeIdRemapped: z.object({
+    ...transition,
+    fromId: StoredId,
+    nodeId: StoredId,
+    generation: z.number().int(),
+    name: z.string(),
+    roles: z.array(RoleSchema),
+    address: z.string(),
+    location: z.string().nullable(),
+    ...NodeStatesSchema,
+  }),
+  MetadataServerStateChanged: z.object({ ...transition, nodeId: StoredId }),
+  /** The metadata cluster configuration after a join, a removal or the seeding of the first member. */
+  MetadataConfigurationChanged: z.object({
+    version: z.number().int(),
+    members: z.array(z.object({ node: StoredId, createdAt: z.string().nullable() })),
+    change: z.object({ kind: z.enum(['seed', 'join', 'remove', 'tombstone']), node: StoredId }),
+  }),
+  StorageStateChanged: z.object({ ...transition, nodeId: StoredId, marker: LogStoreMarkerSchema.nullable() }),
+  WorkerStateChanged: z.object({ ...transition, nodeId: StoredId }),
+  LogSegmentCreated: z.object({
+    logId: z.number().int(),
+    segment: z.number().int(),
+    nodeset: z.array(StoredId),
+    replication: ReplicationStored,
+    warning: z.string().nullable(),
+  }),
+  LogSegmentSealed: z.object({ logId: z.number().int(), segment: z.number().int() }),
+  /** A legacy document imported as is, minus a live N0 (see `NodeIdRemapped`). */
+  LegacyConfigurationImported: z.object({
+    clusterName: ClusterNameSchema,
+    legacyVersion: z.number().int(),
+    nodes: z.array(
+      z.union([
+        z.object({ nodeId: StoredId, tombstone: z.literal(true) }),
+        z.object({
+          nodeId: StoredId,
+          tombstone: z.literal(false),
+          generation: z.number().int(),
+          name: z.string(),
+          roles: z.array(RoleSchema),
+          address: z.string(),
+          location: z.string().nullable(),
+          ...NodeStatesSchema,
+        }),
+      ]),
+    ),
+  }),
+  // observations stream -------------------------------------------------------------------------------------------
+  NodeHeartbeatObserved: z.object({
+    nodeId: StoredId,
+    generation: z.number().int(),
+    at: IsoTime,
+    partitions: PartitionMapSchema,
+  }),
+  NodeUnreachableObserved: z.object({ nodeId: StoredId, at: IsoTime }),
+} as const;
+
+export type DomainEventType = keyof typeof eventDataSchemas;
+export const DOMAIN_EVENT_TYPES = Object.keys(eventDataSchemas) as DomainEventType[];
+export const OBSERVATION_EVENT_TYPES: ReadonlySet<DomainEventType> = new Set([
+  'NodeHeartbeatObserved',
+  'NodeUnreachableObserved',
+]);
+
+type TransitionFields = Transition;
+type NodeStates = Readonly<{ metadataServerState: MetadataServerState; storageState: StorageState; workerState: WorkerState }>;
+type NodeFields = Readonly<{
+  nodeId: PlainNodeId;
+  generation: number;
+  name: string;
+  roles: readonly Role[];
+  address: string;
+  location: string | null;
+}>;
+
+/** Event payloads. Node ids are branded here; `parseDomainEvent` checks them (and flags a live legacy N0). */
+export interface DomainEventData {
+  ClusterProvisioned: TransitionFields & Readonly<{ clusterName: string; config: ClusterConfig }>;
+  DefaultLogProviderChanged: TransitionFields & Readonly<{ config: ClusterConfig }>;
+  NodeRegistered: TransitionFields & NodeFields & NodeStates;
+  NodeRestarted: TransitionFields &
+    Readonly<{ nodeId: PlainNodeId; generation: number; previousGeneration: number; roles: readonly Role[]; address: string; location: string | null }>;
+  NodeRemoved: TransitionFields & Readonly<{ nodeId: PlainNodeId; name: string }>;
+  NodeIdRemapped: TransitionFields & NodeFields & NodeStates & Readonly<{ fromId: number }>;
+  MetadataServerStateChanged: TransitionFields & Readonly<{ nodeId: PlainNodeId }>;
+  MetadataConfigurationChanged: Readonly<{
+    version: number;
+    members: readonly Readonly<{ node: PlainNodeId; createdAt: string | null }>[];
+    change: Readonly<{ kind: 'seed' | 'join' | 'remove' | 'tombstone'; node: PlainNodeId }>;
+  }>;
+  StorageStateChanged: TransitionFields & Readonly<{ nodeId: PlainNodeId; marker: LogStoreMarker | null }>;
+  WorkerStateChanged: TransitionFields & Readonly<{ nodeId: PlainNodeId }>;
+  LogSegmentCreated: Readonly<{
+    logId: number;
+    segment: number;
+    nodeset: readonly PlainNodeId[];
+    replication: ReplicationProperty;
+    warning: string | null;
+  }>;
+  LogSegmentSealed: Readonly<{ logId: number; segment: number }>;
+  LegacyConfigurationImported: Readonly<{
+    clusterName: string;
+    legacyVersion: number;
+    nodes: readonly (Readonly<{ nodeId: number; tombstone: true }> | (NodeFields & NodeStates & Readonly<{ tombstone: false }>))[];
+  }>;
+  NodeHeartbeatObserved: Readonly<{ nodeId: PlainNodeId; generation: number; at: string; partitions: Readonly<Record<string, RunMode>> }>;
+  NodeUnreachableObserved: Readonly<{ nodeId: PlainNodeId; at: string }>;
+}
+
+/** Envelope metadata (ARCHITECTURE.md). `at` comes from the injected clock; `hash` chains events of a stream. */
+export type EventMetadata = Readonly<{
+  commandId: string;
+  commandType?: string;
+  causationId?: string;
+  correlationId?: string;
+  actor?: string;
+  at: string;
+  machineVersion?: number;
+  hash?: string;
+}>;
+
+export const EventMetadataSchema = z.looseObject({
+  commandId: z.string(),
+  commandType: z.string().optional(),
+  causationId: z.string().optional(),
+  correlationId: z.string().optional(),
+  actor: z.string().optional(),
+  at: z.string(),
+  machineVersion: z.number().optional(),
+  hash: z.string().optional(),
+});
+
+/** A domain event before it is stored. */
+export type DomainEvent<T extends DomainEventType = DomainEventType> = {
+  [K in T]: Readonly<{ type: K; data: DomainEventData[K] }>;
+}[T];
+
+/** A domain event as read back from a stream. */
+export type StoredDomainEvent<T extends DomainEventType = DomainEventType> = DomainEvent<T> &
+  Readonly<{ id: string; streamId: string; revision: number; position: number; metadata: EventMetadata }>;
+
+export const clusterStreamId = (cluster: string): string => `cluster-${cluster}`;
+export const observationsStreamId = (cluster: string): string => `observations-${cluster}`;
+
+/**
+ * Validates a stored event's type and data (the boundary between a store and the domain). Unknown types fail with
+ * `UnknownEventType`; bad data with `HistoryInvalid` naming the position.
+ */
+export function parseDomainEvent(raw: Readonly<{ type: string; data: unknown; position?: number }>): DomainEvent {
+  const schema = (eventDataSchemas as Record<string, z.ZodType | undefined>)[raw.type];
+  const where = raw.position === undefined ? '' : ` at position ${raw.position}`;
+  if (schema === undefined) {
+    throw new ClusterchartError(
+      'UnknownEventType',
+      `Unknown event type "${raw.type}"${where}: this history was written by a newer or different program; upgrade clusterchart.`,
+      { type: raw.type, position: raw.position ?? null },
+    );
+  }
+  const result = schema.safeParse(raw.data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ClusterchartError(
+      'HistoryInvalid',
+      `Event ${raw.type}${where} does not match its schema (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}).`,
+      { type: raw.type, position: raw.position ?? null },
+    );
+  }
+  return { type: raw.type, data: result.data } as DomainEvent;
+}
+
+/** The transition an event records, if it moves a statechart. */
+export function transitionOf(event: DomainEvent): Transition | null {
+  const data = event.data as Partial<Transition>;
+  return typeof data.machine === 'string' && typeof data.from === 'string' && typeof data.to === 'string'
+    ? (data as Transition)
+    : null;
+}

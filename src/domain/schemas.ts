@@ -1,0 +1,76 @@
+/**
+ * zod schemas for the values that cross a boundary (library API, CLI, stored events). Node ids are accepted as
+ * `3`, `'3'` or `'N3'`; `0` is refused with `ReservedNodeId` (the transform throws the domain error itself, so the
+ * caller sees the operator-facing message rather than a generic validation failure).
+ */
+import { z } from 'zod';
+import { type PlainNodeId, generationalNodeId, parseGenerationalNodeId, parsePlainNodeId, plainNodeId } from './ids.js';
+import { parseReplicationProperty, replicationProperty } from './replication.js';
+import {
+  METADATA_SERVER_KINDS,
+  METADATA_SERVER_STATES,
+  PROVIDER_KINDS,
+  ROLES,
+  RUN_MODES,
+  STORAGE_STATES,
+  WORKER_STATES,
+  parseRole,
+  parseStorageState,
+  parseWorkerState,
+} from './states.js';
+
+export const PlainNodeIdInput = z
+  .union([z.number(), z.string()])
+  .transform((v) => (typeof v === 'number' ? plainNodeId(v) : parsePlainNodeId(v)));
+
+export const GenerationalNodeIdInput = z
+  .union([z.string(), z.object({ id: z.number(), generation: z.number() })])
+  .transform((v) => (typeof v === 'string' ? parseGenerationalNodeId(v) : generationalNodeId(v.id, v.generation)));
+
+/** Stored form: always numbers, validated. */
+export const PlainNodeIdSchema = z.number().transform((v) => plainNodeId(v));
+export const GenerationalNodeIdSchema = z
+  .object({ id: z.number(), generation: z.number() })
+  .transform((v) => generationalNodeId(v.id, v.generation));
+
+export const ReplicationInput = z
+  .union([
+    z.number(),
+    z.string(),
+    z.object({ node: z.number().optional(), zone: z.number().optional(), region: z.number().optional() }).strict(),
+  ])
+  .transform((v) => (typeof v === 'string' ? parseReplicationProperty(v) : replicationProperty(v)));
+
+export const RoleSchema = z.enum(ROLES);
+export const RoleInput = z.string().transform((v) => parseRole(v));
+export const StorageStateSchema = z.enum(STORAGE_STATES);
+export const StorageStateInput = z.string().transform((v) => parseStorageState(v));
+export const WorkerStateSchema = z.enum(WORKER_STATES);
+export const WorkerStateInput = z.string().transform((v) => parseWorkerState(v));
+export const MetadataServerStateSchema = z.enum(METADATA_SERVER_STATES);
+export const ProviderKindSchema = z.enum(PROVIDER_KINDS);
+export const MetadataServerKindSchema = z.enum(METADATA_SERVER_KINDS);
+export const RunModeSchema = z.enum(RUN_MODES);
+
+/** ISO-8601 timestamp as produced by `Date.prototype.toISOString` (what the injected clock yields). */
+export const IsoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'expected an ISO-8601 time' });
+
+/** `region.zone` (either part optional but not empty). */
+export const LocationSchema = z.string().regex(/^[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)?$/, 'expected REGION.ZONE');
+
+/** Written by a log server to its own disk on first start (DOMAIN.md §5). */
+export const LogStoreMarkerSchema = z
+  .object({ nodeId: PlainNodeIdInput, markerId: z.string().min(1), createdAt: IsoTime })
+  .readonly();
+export type LogStoreMarker = Readonly<{ nodeId: PlainNodeId; markerId: string; createdAt: string }>;
+
+/** Partition ids are non-negative integers; heartbeats report `{ [partitionId]: 'leader' | 'follower' }`. */
+export const PartitionMapSchema = z.record(z.string().regex(/^\d+$/, 'partition ids are whole numbers'), RunModeSchema);
+
+export const ClusterNameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'cluster names use letters, digits, ".", "_" and "-"');
+
+export const NodeNameSchema = z.string().min(1).max(256);

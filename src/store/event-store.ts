@@ -1,0 +1,86 @@
+/**
+ * The one contract every event store adapter implements (ARCHITECTURE.md, EventStoreDB semantics).
+ *
+ * Guarantees every adapter gives (proved by the conformance suite in test/store/):
+ * - an append is atomic: all of its events are stored at consecutive revisions, or none is;
+ * - revisions of a stream are dense, starting at 0; global positions are strictly increasing (not dense);
+ * - `expectedRevision` is checked in the same transaction as the insert; a mismatch throws `WrongExpectedVersion`
+ *   (a ClusterchartError with context `{ stream, expected, actual }`; `actual` is -1 for a missing stream);
+ * - event ids are unique in the store. Re-appending the same ids at the same revisions with the same
+ *   `expectedRevision` they were first written with is acknowledged as already committed and writes nothing
+ *   (the retry of a lost response); the same ids anywhere else throw `DuplicateEventId`.
+ */
+
+/** JSON values only: stores serialise with JSON and refuse anything else (`NotSerializable`). */
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonObject = { readonly [key: string]: JsonValue };
+
+/** `'no-stream'`: the stream must not exist; `'exists'`: it must; `'any'`: no check; a number: its last revision. */
+export type ExpectedRevision = 'no-stream' | 'any' | 'exists' | number;
+
+export type EventData = Readonly<{
+  /** Unique id (UUID-shaped); derive it from the command id so retries deduplicate. */
+  id: string;
+  type: string;
+  data: JsonValue;
+  metadata: JsonObject;
+}>;
+
+export type RecordedEvent = EventData &
+  Readonly<{
+    streamId: string;
+    /** 0-based, dense per stream. */
+    revision: number;
+    /** Global order across streams, >= 1, strictly increasing. */
+    position: number;
+  }>;
+
+export type AppendResult = Readonly<{
+  /** Revision of the last event of the stream after the append (EventStoreDB's `nextExpectedRevision`). */
+  nextRevision: number;
+  /** Position of the last event appended (or of the already-committed one for an idempotent retry). */
+  position: number;
+}>;
+
+export type ReadStreamOptions = Readonly<{
+  /** Inclusive; default: 0 forwards, the last revision backwards. */
+  fromRevision?: number;
+  direction?: 'forwards' | 'backwards';
+  maxCount?: number;
+}>;
+
+export type ReadAllOptions = Readonly<{
+  /** Inclusive; default: the first event. */
+  fromPosition?: number;
+  maxCount?: number;
+}>;
+
+export type SubscribeOptions = Readonly<{
+  /** Exclusive: the position of the last event already processed (a checkpoint). Default: from the start. */
+  fromPosition?: number;
+}>;
+
+/** Handler of a subscription. Events arrive one at a time in position order; the next waits for the promise. */
+export type SubscriptionHandler = (event: RecordedEvent) => void | Promise<void>;
+
+export interface Subscription {
+  /** Stops delivery; resolves once no handler call is running. Idempotent. */
+  stop(): Promise<void>;
+  /** Resolves when the subscription ends (after `stop`), rejects if it failed (the handler threw, the store closed). */
+  readonly done: Promise<void>;
+}
+
+export interface EventStore {
+  /** The URL the store was opened from, with any credentials removed (safe to log). */
+  readonly url: string;
+  appendToStream(streamId: string, events: readonly EventData[], options?: Readonly<{ expectedRevision?: ExpectedRevision }>): Promise<AppendResult>;
+  /** Events of one stream; a missing stream yields nothing. */
+  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  /** Every event in global order. */
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /** Catch-up from `fromPosition`, then live; no gap, no duplicate. */
+  subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription;
+  /** Last revision of a stream, or -1 when it does not exist. */
+  streamRevision(streamId: string): Promise<number>;
+  close(): Promise<void>;
+}
