@@ -1,0 +1,17 @@
+/** The store layer: the EventStore contract, its adapters and the URL opener. */
+export type {
+  AppendResult,
+  EventData,
+  EventStore,
+  ExpectedRevision,
+  JsonObject,
+  JsonValue,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionHandler,
+} from './event-store.js';
+export { createMemoryStore } from './memory.js';
+export { openStore, parseStoreUrl, redactUrl, type StoreLocation } from './open-store.js';

@@ -1,0 +1,66 @@
+/**
+ * Opens an EventStore from its URL (ARCHITECTURE.md): `memory:`, `sqlite:PATH` (the embedded default) or an
+ * EventStoreDB / KurrentDB connection string (`esdb://`, `esdb+discover://`, `kurrentdb://`, `kurrentdb+discover://`).
+ * Adapters are loaded on demand, so a process that uses SQLite never loads the gRPC client and vice versa.
+ */
+import { ClusterchartError } from '../domain/errors.js';
+import type { EventStore } from './event-store.js';
+
+export type StoreLocation =
+  | Readonly<{ kind: 'memory' }>
+  | Readonly<{ kind: 'sqlite'; path: string }>
+  /** `connectionString` uses the `esdb` schemes the 6.x client understands. */
+  | Readonly<{ kind: 'esdb'; connectionString: string }>;
+
+const EXAMPLES = "'sqlite:./clusterchart.db', 'memory:' or 'esdb://localhost:2113?tls=false'";
+
+/** Parses a store URL without opening anything. Throws `InvalidInput` naming the accepted forms. */
+export function parseStoreUrl(url: string): StoreLocation {
+  if (typeof url !== 'string' || url.trim() === '') {
+    throw new ClusterchartError('InvalidInput', `A store URL is required, for example ${EXAMPLES}.`, { url: String(url) });
+  }
+  const trimmed = url.trim();
+  if (trimmed === 'memory:' || trimmed === 'memory://') return { kind: 'memory' };
+  if (trimmed.startsWith('sqlite:')) {
+    let path = trimmed.slice('sqlite:'.length);
+    // `sqlite:///abs/path.db` and `sqlite://./rel.db` are common spellings of the same thing.
+    if (path.startsWith('//')) path = path.slice(2);
+    if (path === '') {
+      throw new ClusterchartError('InvalidInput', `Store URL "${trimmed}" names no file: write sqlite:PATH, for example sqlite:./clusterchart.db.`, { url: trimmed });
+    }
+    return { kind: 'sqlite', path };
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed)?.[1]?.toLowerCase();
+  if (scheme === 'esdb' || scheme === 'esdb+discover') return { kind: 'esdb', connectionString: trimmed };
+  if (scheme === 'kurrentdb' || scheme === 'kurrentdb+discover' || scheme === 'kurrent' || scheme === 'kurrent+discover' || scheme === 'kdb' || scheme === 'kdb+discover') {
+    const rest = trimmed.slice(trimmed.indexOf('://'));
+    return { kind: 'esdb', connectionString: `${scheme.endsWith('+discover') ? 'esdb+discover' : 'esdb'}${rest}` };
+  }
+  throw new ClusterchartError('InvalidInput', `Unknown store URL "${redactUrl(trimmed)}": use ${EXAMPLES}.`, { url: redactUrl(trimmed) });
+}
+
+/**
+ * Opens the store a URL names.
+ *
+ * @example
+ * const store = await openStore('sqlite:./clusterchart.db');
+ * try { ... } finally { await store.close(); }
+ */
+export async function openStore(url: string): Promise<EventStore> {
+  const location = parseStoreUrl(url);
+  switch (location.kind) {
+    case 'memory': {
+      const { createMemoryStore } = await import('./memory.js');
+      return createMemoryStore();
+    }
+    case 'sqlite':
+    case 'esdb':
+      // Interim (issue 3 in progress): these adapters land in the next commits.
+      throw new ClusterchartError('StoreUnavailable', `The ${location.kind} adapter is not available in this build yet; use 'memory:' for now.`, { url: redactUrl(url) });
+  }
+}
+
+/** The URL with any `user:password@` removed, safe for logs and error messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1');
+}
