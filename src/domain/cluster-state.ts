@@ -6,7 +6,7 @@
 import type { PlainNodeId } from './ids.js';
 import type { ClusterConfig } from './events.js';
 import type { LogStoreMarker } from './schemas.js';
-import type { MetadataServerState, Role, StorageState, WorkerState } from './states.js';
+import type { MetadataServerState, ProviderKind, Role, StorageState, WorkerState } from './states.js';
 
 export type LiveNode = Readonly<{
   removed: false;
@@ -39,6 +39,8 @@ export type LogSegment = Readonly<{
   segment: number;
   nodeset: readonly PlainNodeId[];
   sealed: boolean;
+  /** The loglet kind; absent means `replicated`. Unsealed local/in-memory segments block removals (LocalLoglet). */
+  provider?: ProviderKind;
 }>;
 
 export type ClusterState = Readonly<{

@@ -129,6 +129,8 @@ const eventDataSchemas = {
     nodeset: z.array(StoredId),
     replication: ReplicationStored,
     warning: z.string().nullable(),
+    /** The loglet kind; absent means `replicated` (local and in-memory segments have an empty nodeset). */
+    provider: ProviderKindSchema.optional(),
   }),
   LogSegmentSealed: z.object({ logId: z.number().int(), segment: z.number().int() }),
   /** A legacy document imported as is, minus a live N0 (see `NodeIdRemapped`). */
@@ -202,6 +204,7 @@ export interface DomainEventData {
     nodeset: readonly PlainNodeId[];
     replication: ReplicationProperty;
     warning: string | null;
+    provider?: ProviderKind;
   }>;
   LogSegmentSealed: Readonly<{ logId: number; segment: number }>;
   LegacyConfigurationImported: Readonly<{
