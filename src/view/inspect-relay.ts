@@ -1,0 +1,123 @@
+/**
+ * Live inspection over a loopback WebSocket, in the wire format of `@statelyai/inspect`'s `createWebSocketInspector`
+ * (JSON text frames of `StatelyInspectionEvent`s), so Stately's inspector and `createWebSocketReceiver` can watch.
+ *
+ * The relay behaves like `@statelyai/inspect/server`'s `createInspectorServer`: every message a client sends is
+ * forwarded to the other clients, and the last `bufferSize` messages are replayed to a client that connects late.
+ * On top of that the viewer publishes the transitions it reads from the store: each (machine, node) pair is an actor
+ * whose session id is `machine:N3` (`machine:cluster` for cluster-wide machines).
+ *
+ * Only loopback origins may connect (a browser page from any other site could otherwise read the relay).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
+import type { AnyStateMachine } from 'xstate';
+import type { Transition } from '../domain/events.js';
+import { acceptWebSocket, type WebSocketConnection } from './websocket.js';
+
+export type InspectionRelayOptions = Readonly<{
+  host?: string;
+  /** 0 (default): any free port. */
+  port?: number;
+  /** Statecharts by machine name, whose definitions are sent with each actor. */
+  machines: Readonly<Record<string, AnyStateMachine>>;
+  bufferSize?: number;
+}>;
+
+export interface InspectionRelay {
+  /** `ws://HOST:PORT`: pass it to `createWebSocketInspector({ url })` or `createWebSocketReceiver({ server })`. */
+  readonly url: string;
+  /** Announces an actor for a subject in its current state (sent once per subject; later calls are ignored). */
+  announce(machine: string, subject: string, value: string): void;
+  /** Publishes one recorded transition as `@xstate.event` + `@xstate.snapshot` (and `@xstate.actor` the first time). */
+  publishTransition(transition: Transition): void;
+  close(): Promise<void>;
+}
+
+const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** Requests without an Origin come from programs (Node clients); browsers must come from a loopback page. */
+export function isLoopbackOrigin(origin: string | undefined): boolean {
+  if (origin === undefined) return true;
+  try {
+    return LOOPBACK_HOSTNAMES.has(new URL(origin).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts the relay on a loopback port.
+ *
+ * @example
+ * const relay = await startInspectionRelay({ machines: { worker: workerMachine } });
+ * createWebSocketReceiver({ server: relay.url }).subscribe((e) => console.log(e.type));
+ */
+export async function startInspectionRelay(options: InspectionRelayOptions): Promise<InspectionRelay> {
+  const bufferSize = options.bufferSize ?? 500;
+  const buffer: string[] = [];
+  const clients = new Set<WebSocketConnection>();
+
+  const broadcast = (text: string, except?: WebSocketConnection): void => {
+    buffer.push(text);
+    if (buffer.length > bufferSize) buffer.shift();
+    for (const client of clients) if (client !== except) client.send(text);
+  };
+
+  const server: Server = createServer((_request, response) => {
+    response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
+    response.end('This is a WebSocket endpoint for @statelyai/inspect clients.\n');
+  });
+  server.on('upgrade', (request, socket) => {
+    if (!isLoopbackOrigin(request.headers.origin)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const connection = acceptWebSocket(request, socket, {
+      onMessage: (from, text) => broadcast(text, from),
+      onClose: (closed) => clients.delete(closed),
+    });
+    if (connection === null) return;
+    clients.add(connection);
+    for (const text of buffer) connection.send(text);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  const inspector = createInspector({ send: (event: StatelyInspectionEvent) => broadcast(JSON.stringify(event)) });
+  const announced = new Set<string>();
+  const actorRef = (machine: string, subject: string, value: string) => {
+    const sessionId = `${machine}:${subject}`;
+    const snapshot = { status: 'active' as const, value, context: {} };
+    return { sessionId, id: sessionId, logic: options.machines[machine], send: () => undefined, getSnapshot: () => snapshot };
+  };
+
+  const announce = (machine: string, subject: string, value: string): void => {
+    const ref = actorRef(machine, subject, value);
+    if (announced.has(ref.sessionId)) return;
+    announced.add(ref.sessionId);
+    inspector.actor(ref, ref.getSnapshot());
+  };
+
+  return {
+    url: `ws://${host}:${address.port}`,
+    announce,
+    publishTransition(transition) {
+      const subject = transition.node === null ? 'cluster' : `N${transition.node}`;
+      announce(transition.machine, subject, transition.from);
+      const ref = actorRef(transition.machine, subject, transition.to);
+      const event = { ...transition.input };
+      inspector.event(ref, event);
+      inspector.snapshot(ref, ref.getSnapshot(), { event });
+    },
+    async close() {
+      for (const client of clients) client.close(1001);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
