@@ -86,6 +86,9 @@ const commandSchemas = {
 } as const;
 
 export type CommandType = keyof typeof commandSchemas;
+
+/** What callers may pass as each command's data, before validation and defaults (ids as `3`, `'3'` or `'N3'`...). */
+export type CommandInputData = { [K in CommandType]: z.input<(typeof commandSchemas)[K]> };
 export const COMMAND_TYPES = Object.keys(commandSchemas) as CommandType[];
 
 /** Command payloads after validation (ids branded, defaults filled in). */

@@ -59,6 +59,7 @@ export const ERROR_CODES = [
   'ClusterNotFound',
   'AmbiguousCluster',
   'EngineClosed',
+  'CommandIdReused',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
