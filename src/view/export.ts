@@ -218,7 +218,8 @@ function anchorOf(node: StateNodeLike): StateNodeLike {
 
 /**
  * Graphviz DOT, laid out left to right: states are rounded boxes (final states double-bordered), compound and parallel
- * states are clusters (parallel ones dashed), the initial state has an entry dot, transitions are labelled arrows.
+ * states are clusters (parallel ones dashed), the initial state has an entry dot, transitions are labelled arrows
+ * (one arrow per pair of states, one label line per transition).
  *
  * @example
  * const dot = toDot(workerMachine); // digraph "worker" { ... "worker.Active" -> "worker.Draining" [label="Drain"] }
@@ -254,11 +255,20 @@ export function toDot(machine: AnyStateMachine): string {
     for (const initial of initialChildren(parent)) entryDot(initial, indent);
   };
   block(machine.root, '  ');
-  for (const [index, edge] of machineEdges(machine).entries()) {
+  // Transitions between the same two states share one arrow with one label line each: the log-server chart has
+  // several (a guarded move and its forced twin), and separate arrows would overlap.
+  const arrows = new Map<string, ChartEdge[]>();
+  for (const edge of machineEdges(machine)) {
     if (edge.source === machine.root.id) continue;
-    const source = machine.getStateNodeById(edge.source);
-    const target = machine.getStateNodeById(edge.target);
-    const attributes = [`label=${q(edgeText(edge))}`, `id=${q(`edge:${machine.id}:${index}`)}`];
+    const key = `${edge.source}\u0000${edge.target}`;
+    arrows.set(key, [...(arrows.get(key) ?? []), edge]);
+  }
+  for (const [index, group] of [...arrows.values()].entries()) {
+    const { source: sourceId, target: targetId } = group[0]!;
+    const source = machine.getStateNodeById(sourceId);
+    const target = machine.getStateNodeById(targetId);
+    const label = [...new Set(group.map(edgeText))].join('\n');
+    const attributes = [`label=${q(label)}`, `id=${q(`edge:${machine.id}:${index}`)}`];
     if (Object.keys(source.states).length > 0) attributes.push(`ltail=${q(`cluster_${source.id}`)}`);
     if (Object.keys(target.states).length > 0 && target !== source) attributes.push(`lhead=${q(`cluster_${target.id}`)}`);
     lines.push(`  ${q(anchorOf(source).id)} -> ${q(anchorOf(target).id)} [${attributes.join(', ')}];`);
