@@ -5,8 +5,8 @@
  * nothing. It never reads the clock, randomness or any I/O; time comes from the events themselves.
  *
  * Rules every `evolve` keeps, because the same definition runs in two modes:
- * - through immer (`applyEvents`): one `produce` per batch, structural sharing, frozen result;
- * - on a private mutable copy (`createFold`) for cold rebuilds, frozen once at the end.
+ * - through immer (`applyProjectionEvents`): one `produce` per batch, structural sharing, frozen result;
+ * - on a private mutable copy (`createProjectionFold`) for cold rebuilds, frozen once at the end.
  * So `evolve` only mutates the draft in place (no return value, no immer-only helpers such as `original`), treats
  * event data as immutable (events are frozen; copy before mutating a value taken from an event), and ignores events
  * at or below `position` it has already applied, which makes re-delivery idempotent.
@@ -47,12 +47,12 @@ export function defineProjection<S extends Positioned>(projection: Projection<S>
 
 /**
  * Applies a batch of events inside one immer `produce`: the result is frozen and shares every unchanged branch with
- * `state`. Use it for incremental updates (live events); `createFold` is faster for long histories.
+ * `state`. Use it for incremental updates (live events); `createProjectionFold` is faster for long histories.
  *
  * @example
- * const next = applyEvents(observedClusterStateProjection, state, events);
+ * const next = applyProjectionEvents(observedClusterStateProjection, state, events);
  */
-export function applyEvents<S>(projection: Projection<S>, state: S, events: Iterable<StoredDomainEvent>): S {
+export function applyProjectionEvents<S>(projection: Projection<S>, state: S, events: Iterable<StoredDomainEvent>): S {
   const next = produce(state, (draft: Draft<S>) => {
     for (const event of events) projection.evolve(draft, event);
   });
@@ -62,7 +62,7 @@ export function applyEvents<S>(projection: Projection<S>, state: S, events: Iter
 }
 
 /** A private mutable fold: events applied in place, one deep freeze when the result is taken. */
-export type Fold<S> = Readonly<{
+export type ProjectionFold<S> = Readonly<{
   apply(event: StoredDomainEvent): void;
   /** Freezes and returns the state; the fold must not be used afterwards. */
   result(): S;
@@ -73,11 +73,11 @@ export type Fold<S> = Readonly<{
  * event because no proxy is involved; the result is frozen once.
  *
  * @example
- * const fold = createFold(projection, projection.initialState);
+ * const fold = createProjectionFold(projection, projection.initialState);
  * for (const event of history) fold.apply(event);
  * const state = fold.result();
  */
-export function createFold<S>(projection: Projection<S>, state: S): Fold<S> {
+export function createProjectionFold<S>(projection: Projection<S>, state: S): ProjectionFold<S> {
   let working: S | null = structuredClone(state);
   return {
     apply(event) {
@@ -94,8 +94,8 @@ export function createFold<S>(projection: Projection<S>, state: S): Fold<S> {
 }
 
 /** Folds a whole history from the initial state. */
-export function foldEvents<S>(projection: Projection<S>, events: Iterable<StoredDomainEvent>, from: S = projection.initialState): S {
-  const fold = createFold(projection, from);
+export function foldProjection<S>(projection: Projection<S>, events: Iterable<StoredDomainEvent>, from: S = projection.initialState): S {
+  const fold = createProjectionFold(projection, from);
   for (const event of events) fold.apply(event);
   return fold.result();
 }

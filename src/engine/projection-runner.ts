@@ -23,7 +23,7 @@ import { ClusterchartError, isClusterchartError } from '../domain/errors.js';
 import { type StoredDomainEvent, clusterStreamId, observationsStreamId, parseDomainEvent } from '../domain/events.js';
 import type { EventStore, RecordedEvent, Subscription } from '../store/event-store.js';
 import { type ProjectionCheckpoints, createMemoryCheckpoints } from '../store/projection-checkpoints.js';
-import { type Fold, type Projection, applyEvents, createFold } from '../../projections/projection.js';
+import { type ProjectionFold, type Projection, applyProjectionEvents, createProjectionFold } from '../../projections/projection.js';
 
 export type ProjectionRunnerOptions = Readonly<{
   store: EventStore;
@@ -212,7 +212,7 @@ class Runner implements ProjectionRunner {
     if (slots.length === 0) return 0;
     const from = Math.min(...slots.map((s) => s.position));
     if (from >= until) return 0;
-    const folds: [Slot, Fold<unknown>][] = slots.map((s) => [s, createFold(s.projection, s.state)]);
+    const folds: [Slot, ProjectionFold<unknown>][] = slots.map((s) => [s, createProjectionFold(s.projection, s.state)]);
     let last = from;
     let read = 0;
     for await (const raw of this.#store.readAll({ fromPosition: from + 1 })) {
@@ -260,7 +260,7 @@ class Runner implements ProjectionRunner {
     const last = batch[batch.length - 1]?.position ?? this.#position;
     for (const slot of this.#slots.values()) {
       const fresh = events.filter((e) => e.position > slot.position);
-      if (fresh.length > 0) slot.state = applyEvents(slot.projection, slot.state, fresh);
+      if (fresh.length > 0) slot.state = applyProjectionEvents(slot.projection, slot.state, fresh);
       slot.position = Math.max(slot.position, last);
     }
     this.#position = Math.max(this.#position, last);
@@ -338,7 +338,7 @@ class Runner implements ProjectionRunner {
     if (Number.isNaN(limit)) {
       throw new ClusterchartError('InvalidInput', `asOf needs a position or a valid time for projection ${name}.`, { projection: name });
     }
-    const fold = createFold(projection, projection.initialState);
+    const fold = createProjectionFold(projection, projection.initialState);
     for await (const raw of this.#store.readAll({ fromPosition: 1 })) {
       if (typeof at === 'number' && raw.position > limit) break;
       if (!this.#accepts(raw.streamId)) continue;
