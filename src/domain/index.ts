@@ -8,4 +8,5 @@ export * from './events.js';
 export * from './cluster-state.js';
 export * from './nodeset.js';
 export * from './results.js';
+export * from './apply.js';
 export * from './decider.js';
