@@ -1,0 +1,213 @@
+/**
+ * What every command shares: the global options (CLI.md "Global manners"), the logger, the output, and lazily
+ * opened store and engine that are closed when the command ends. A command file only parses its own arguments,
+ * calls the engine and prints.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { pino, type Logger } from 'pino';
+import { ClusterchartError } from '../domain/errors.js';
+import { clusterStreamId } from '../domain/events.js';
+import type { CommandInput, CommandType } from '../domain/commands.js';
+import type { CommandResult } from '../domain/results.js';
+import type { EventStore } from '../store/event-store.js';
+import { openStore, parseStoreUrl } from '../store/open-store.js';
+import { createEngine, type Engine } from './engine-api.js';
+import { createOutput, type Output, type Writable } from './output.js';
+import { createProgress, type Progress } from './progress.js';
+import type { Input, Prompter } from './prompt.js';
+
+export const DEFAULT_STORE = 'sqlite:./clusterchart.db';
+export const DEFAULT_LOG_LEVEL = 'warn';
+
+export type CliIo = Readonly<{
+  stdin: Input;
+  stdout: Writable;
+  stderr: Writable & Prompter;
+  env: Readonly<Record<string, string | undefined>>;
+}>;
+
+/** The global options after defaults and the environment are applied. */
+export type GlobalOptions = Readonly<{
+  store: string;
+  cluster: string | undefined;
+  commandId: string | undefined;
+  at: string | undefined;
+  json: boolean;
+  logLevel: string;
+}>;
+
+type RawGlobals = { store?: string; cluster?: string; commandId?: string; at?: string; json?: boolean; logLevel?: string };
+
+/** How a command wants its store: only an existing one (reads, most writes) or one it may create (provision, import). */
+export type StoreMode = 'existing' | 'create';
+
+export class CliContext {
+  exitCode = 0;
+  /** The --json flag of the running command, so errors thrown before or after its action are printed the same way. */
+  json = false;
+
+  constructor(readonly io: CliIo) {}
+
+  /**
+   * Wraps a commander action: resolves the global options, hands the command a `Run`, and closes whatever the run
+   * opened, also when the command throws (the error then reaches `runCli`, which prints it and picks the exit code).
+   */
+  action<A extends unknown[]>(fn: (run: Run, ...args: A) => Promise<void>): (...args: unknown[]) => Promise<void> {
+    return async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const run = new Run(this, resolveGlobals(command.optsWithGlobals<RawGlobals>(), this.io.env));
+      this.json = run.options.json;
+      try {
+        await fn(run, ...(args.slice(0, -1) as A));
+      } finally {
+        await run.close();
+      }
+    };
+  }
+}
+
+function resolveGlobals(raw: RawGlobals, env: CliIo['env']): GlobalOptions {
+  return {
+    store: raw.store ?? env.CLUSTERCHART_STORE ?? DEFAULT_STORE,
+    cluster: raw.cluster,
+    commandId: raw.commandId,
+    at: raw.at,
+    json: raw.json === true,
+    logLevel: raw.logLevel ?? env.LOG_LEVEL ?? DEFAULT_LOG_LEVEL,
+  };
+}
+
+/** One command invocation. */
+export class Run {
+  readonly out: Output;
+  readonly logger: Logger;
+  #store: EventStore | undefined;
+  #engine: Engine | undefined;
+
+  constructor(
+    readonly cli: CliContext,
+    readonly options: GlobalOptions,
+  ) {
+    this.out = createOutput(cli.io.stdout, cli.io.stderr, options.json);
+    // Synchronous stderr: a CLI exits right after its last line, and buffered log lines would be lost.
+    this.logger = pino({ level: options.logLevel, base: { cmd: 'clusterchart' } }, pino.destination({ fd: 2, sync: true }));
+  }
+
+  /** `--command-id`, or a fresh id (then a retry is a new command, as CLI.md says). */
+  commandId(): string {
+    return this.options.commandId ?? randomUUID();
+  }
+
+  /** `--at`, else the clock. */
+  at(): string {
+    return this.options.at ?? new Date().toISOString();
+  }
+
+  /** Marks a failed check (unhealthy, verify problems): exit 1 without an error message. */
+  failCheck(): void {
+    this.cli.exitCode = Math.max(this.cli.exitCode, 1);
+  }
+
+  progress(label: string, total: number): Progress {
+    return createProgress(this.cli.io.stderr, { label, total, enabled: !this.options.json });
+  }
+
+  /** Opens the store once. With `existing`, a missing SQLite file is an error rather than a new empty database. */
+  async store(mode: StoreMode = 'existing'): Promise<EventStore> {
+    if (this.#store !== undefined) return this.#store;
+    const location = parseStoreUrl(this.options.store);
+    if (mode === 'existing' && location.kind === 'sqlite' && !existsSync(location.path)) {
+      throw new ClusterchartError(
+        'StoreUnavailable',
+        `There is no store at ${location.path}: provision a cluster first (clusterchart provision --cluster NAME), ` +
+          'run the demo (clusterchart demo), or point --store / CLUSTERCHART_STORE at an existing store.',
+        { url: this.options.store },
+      );
+    }
+    this.#store = await openStore(this.options.store);
+    return this.#store;
+  }
+
+  /**
+   * The cluster this command acts on: `name` (a command's own argument), else `--cluster`, else the only cluster in
+   * the store.
+   */
+  async clusterName(name?: string): Promise<string> {
+    const explicit = name ?? this.options.cluster;
+    if (explicit !== undefined) return explicit;
+    const clusters = await listClusters(await this.store());
+    if (clusters.length === 1 && clusters[0] !== undefined) return clusters[0];
+    if (clusters.length === 0) {
+      throw new ClusterchartError(
+        'ClusterNotFound',
+        `The store ${this.options.store} holds no cluster: provision one with clusterchart provision --cluster NAME.`,
+        { url: this.options.store },
+      );
+    }
+    throw new ClusterchartError(
+      'AmbiguousCluster',
+      `The store ${this.options.store} holds ${clusters.length} clusters (${clusters.join(', ')}): choose one with --cluster NAME.`,
+      { url: this.options.store, clusters },
+    );
+  }
+
+  /** Like `clusterName`, and the cluster must be in the store (a typo in --cluster is reported, not acted on). */
+  async existingCluster(name?: string): Promise<string> {
+    const cluster = await this.clusterName(name);
+    if ((await (await this.store()).streamRevision(clusterStreamId(cluster))) < 0) {
+      throw new ClusterchartError(
+        'ClusterNotFound',
+        `Cluster "${cluster}" is not in the store ${this.options.store}: check --cluster, or provision it first.`,
+        { cluster, url: this.options.store },
+      );
+    }
+    return cluster;
+  }
+
+  /**
+   * Opens the engine for the cluster once. With `existing` (the default) the cluster must already be in the store,
+   * so a typo in --cluster is reported instead of acting on an empty aggregate.
+   */
+  async engine(options: { cluster?: string; mode?: StoreMode } = {}): Promise<Engine> {
+    if (this.#engine !== undefined) return this.#engine;
+    const mode = options.mode ?? 'existing';
+    const store = await this.store(mode);
+    const cluster = mode === 'existing' ? await this.existingCluster(options.cluster) : await this.clusterName(options.cluster);
+    this.#engine = await createEngine({ store, cluster, logger: this.logger });
+    return this.#engine;
+  }
+
+  /** Runs one command through the engine's validating entry point with this run's command id. */
+  async execute<T extends CommandType>(type: T, data: Record<string, unknown>, options: { cluster?: string; mode?: StoreMode } = {}): Promise<CommandResult<T>> {
+    const engine = await this.engine(options);
+    const input: CommandInput = { type, data, commandId: this.commandId() };
+    return (await engine.execute(input)) as unknown as CommandResult<T>;
+  }
+
+  async close(): Promise<void> {
+    const engine = this.#engine;
+    const store = this.#store;
+    this.#engine = undefined;
+    this.#store = undefined;
+    try {
+      await engine?.close();
+    } finally {
+      await store?.close();
+    }
+  }
+}
+
+/**
+ * Cluster names in a store: the `cluster-NAME` streams that have a first event. This reads the whole store once
+ * (the EventStore contract has no stream listing); commands avoid it when --cluster is given.
+ */
+export async function listClusters(store: EventStore): Promise<string[]> {
+  const prefix = clusterStreamId('');
+  const names = new Set<string>();
+  for await (const event of store.readAll()) {
+    if (event.revision === 0 && event.streamId.startsWith(prefix)) names.add(event.streamId.slice(prefix.length));
+  }
+  return [...names].sort();
+}

@@ -1,0 +1,298 @@
+/**
+ * `clusterchart demo` (= `npm start`): the whole cluster story on the embedded store, in readable output, each step
+ * shown as the CLI command that does the same thing. It is also a self-check: every refusal the story expects must
+ * happen with its code, and the history must verify at the end; otherwise the demo fails with exit 1.
+ *
+ * The demo starts from an EMPTY store and refuses a store that already holds events (it never mixes its story into
+ * someone's cluster); `--reset` deletes a SQLite store file first. It leaves the store behind so that every other
+ * command can inspect it (`nodes list`, `audit`, `observe --as-of`, `verify`).
+ */
+import { existsSync, rmSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { LiveNode } from '../domain/cluster-state.js';
+import type { CommandInputData, CommandType } from '../domain/commands.js';
+import { type ClusterchartError, isClusterchartError } from '../domain/errors.js';
+import { clusterStreamId } from '../domain/events.js';
+import { printPlainNodeId } from '../domain/ids.js';
+import type { CommandResult } from '../domain/results.js';
+import type { EventStore } from '../store/event-store.js';
+import { openStore, parseStoreUrl } from '../store/open-store.js';
+import { createEngine, type Engine } from './engine-api.js';
+import type { CliContext, Run } from './context.js';
+import { losingResponses } from './demo-support.js';
+import { configText, nodesText } from './format.js';
+import { table, usageError } from './output.js';
+import { auditText, healthText, observeText, toAuditJson, toHealthJson, toObserveJson } from './views.js';
+import { verifyCluster } from './verify.js';
+
+type Step = { chapter: string; command: string; outcome: unknown };
+
+/** Prints the story (text mode) and records it (the --json summary). */
+class Story {
+  readonly steps: Step[] = [];
+  #chapter = '';
+
+  constructor(private readonly run: Run) {}
+
+  chapter(title: string): void {
+    this.#chapter = title;
+    this.run.out.say(`\n== ${title} ==`);
+  }
+
+  note(text: string): void {
+    this.run.out.say(text.replace(/^/gm, '   '));
+  }
+
+  step(command: string, outcome: unknown, text: string): void {
+    this.steps.push({ chapter: this.#chapter, command, outcome });
+    this.run.out.say(`  $ clusterchart ${command}\n${text.replace(/^/gm, '    ')}`);
+  }
+}
+
+/** A story step that did not go as the story says: the demo fails (exit 1) with what happened instead. */
+function unexpected(what: string): Error {
+  return new Error(`demo: ${what}`);
+}
+
+/** Deletes a SQLite store and its WAL files; other stores cannot be reset from here. */
+function resetStore(url: string): void {
+  const location = parseStoreUrl(url);
+  if (location.kind === 'memory') return;
+  if (location.kind !== 'sqlite') {
+    throw usageError(`demo --reset deletes SQLite files only; empty ${url} yourself or choose another --store.`);
+  }
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${location.path}${suffix}`, { force: true });
+}
+
+async function isEmpty(store: EventStore): Promise<boolean> {
+  for await (const _ of store.readAll({ maxCount: 1 })) return false;
+  return true;
+}
+
+export function register(program: Command, cli: CliContext): void {
+  program
+    .command('demo')
+    .description('tell a whole cluster story on the embedded store, from an empty store (see --reset)')
+    .option('--reset', 'delete the SQLite store file first (the default ./clusterchart.db, or --store)')
+    .action(
+      cli.action(async (run, options: { reset?: boolean }) => {
+        if (options.reset === true) resetStore(run.options.store);
+        else {
+          const location = parseStoreUrl(run.options.store);
+          if (location.kind === 'sqlite' && existsSync(location.path)) {
+            const store = await openStore(run.options.store);
+            const empty = await isEmpty(store).finally(() => store.close());
+            if (!empty) {
+              throw usageError(
+                `The store ${run.options.store} already holds events: the demo starts from an empty store and never writes into an ` +
+                  `existing one. Run it again with --reset (npm start -- --reset) to delete ${location.path}, or choose ` +
+                  'another store with --store sqlite:./other.db. Or inspect what is there: clusterchart nodes list, audit, verify.',
+                { url: run.options.store },
+              );
+            }
+          }
+        }
+        await tellStory(run, run.options.cluster ?? 'demo');
+      }),
+    );
+}
+
+async function tellStory(run: Run, cluster: string): Promise<void> {
+  const story = new Story(run);
+  const inner = await run.store('create');
+  if (!(await isEmpty(inner))) {
+    throw usageError(`The store ${run.options.store} already holds events: the demo needs an empty store (use --reset or another --store).`);
+  }
+  const store = losingResponses(inner);
+  const engine = await createEngine({ store, cluster, logger: run.logger });
+  let commandNumber = 0;
+
+  /** Runs a command; `commandId` defaults to a readable, unique one so the audit trail reads well. */
+  const exec = async <T extends CommandType>(type: T, data: CommandInputData[T], commandId?: string, on: Engine = engine): Promise<CommandResult<T>> =>
+    (await on.execute({ type, data, commandId: commandId ?? `demo-${String(++commandNumber).padStart(3, '0')}-${type}` })) as unknown as CommandResult<T>;
+
+  /** Runs a command the story expects to be refused with `code`, and checks that nothing was written. */
+  const refused = async <T extends CommandType>(type: T, data: CommandInputData[T], code: string): Promise<ClusterchartError> => {
+    const before = await inner.streamRevision(clusterStreamId(cluster));
+    try {
+      await exec(type, data);
+    } catch (error) {
+      if (!isClusterchartError(error)) throw error;
+      if (error.code !== code) throw unexpected(`${type} was refused with ${error.code} instead of ${code}: ${error.message}`);
+      const after = await inner.streamRevision(clusterStreamId(cluster));
+      if (after !== before) throw unexpected(`${type} was refused but the cluster stream moved from revision ${before} to ${after}`);
+      return error;
+    }
+    throw unexpected(`${type} should have been refused with ${code}, but it was accepted`);
+  };
+
+  const node = (id: number): LiveNode => {
+    const entry = engine.state().nodes[id];
+    if (entry === undefined || entry.removed) throw unexpected(`N${id} should be a live node`);
+    return entry;
+  };
+
+  try {
+    run.out.say(`clusterchart demo: cluster "${cluster}" on ${run.options.store}`);
+
+    // 1 ----------------------------------------------------------------------------------------------------------
+    story.chapter('1. Provision the cluster with the replicated defaults');
+    const provisioned = await exec('ProvisionCluster', { clusterName: cluster });
+    story.step(`provision --cluster ${cluster}`, provisioned, `${configText(provisioned.config)}.`);
+
+    // 2 ----------------------------------------------------------------------------------------------------------
+    story.chapter('2. Register five nodes; node id 0 is reserved');
+    const all = 'metadata-server,log-server,worker';
+    const registrations: [string, string][] = [
+      ['n1', all],
+      ['n2', all],
+      ['n3', all],
+      ['n4', 'log-server,worker'],
+      ['n5', 'log-server,worker'],
+    ];
+    for (const [name, roles] of registrations) {
+      const result = await exec('RegisterNode', { name, roles: roles.split(','), address: `${name}.demo.internal:5122` });
+      const registered = node(result.node.id);
+      const metadataNote = registered.roles.includes('metadata-server') ? `, metadata ${registered.metadataServerState}` : '';
+      story.step(`nodes register --name ${name} --roles ${roles}`, result, `registered as N${result.node.id}:${result.node.generation}${metadataNote}`);
+    }
+    const reserved = await refused('RegisterNode', { name: 'n0', roles: ['worker'], forceNodeId: 0 }, 'ReservedNodeId');
+    story.step('nodes register --name n0 --roles worker --force-id 0', { error: reserved.toJSON() }, `refused, nothing written: ${reserved.code}\n${reserved.message}`);
+    story.note('The first metadata server seeded the metadata cluster as its only Member; n2 and n3 wait in AutoJoin.');
+
+    // 3 ----------------------------------------------------------------------------------------------------------
+    story.chapter('3. Metadata membership: an AutoJoin node is not demoted while another joins');
+    const joined2 = await exec('JoinMetadataCluster', { node: 2 });
+    story.step('metadata join N2', joined2, `members ${joined2.members.map(printPlainNodeId).join(', ')} (configuration version ${joined2.version})`);
+    const n3 = node(3).metadataServerState;
+    if (n3 !== 'AutoJoin') throw unexpected(`N3 should still be AutoJoin after N2 joined, but it is ${n3}`);
+    story.note(
+      `N3 is still ${n3}. Restate once set every node outside the new configuration to Standby here, and a Standby ` +
+        'node never joins: the metadata cluster stayed smaller than configured. Only previous members are demoted now.',
+    );
+    const joined3 = await exec('JoinMetadataCluster', { node: 3 });
+    story.step('metadata join N3', joined3, `members ${joined3.members.map(printPlainNodeId).join(', ')} (configuration version ${joined3.version})`);
+
+    // 4 ----------------------------------------------------------------------------------------------------------
+    story.chapter('4. Log servers provision themselves with a LogStoreMarker');
+    const createdAt = new Date().toISOString();
+    const marker = (id: number, markerId = `marker-n${id}`, nodeId = id) => ({ nodeId, markerId, createdAt });
+    for (const id of [1, 2, 3]) {
+      const result = await exec('ProvisionLogServer', { node: id, marker: marker(id) });
+      story.step(`log-server provision N${id} --marker marker-n${id}`, result, `N${id} is ${result.storageState}`);
+    }
+
+    const retryId = 'demo-provision-n4';
+    const cli4 = `log-server provision N4 --marker marker-n4 --command-id ${retryId}`;
+    store.loseNextResponse(clusterStreamId(cluster));
+    let firstOutcome: string;
+    try {
+      const result = await exec('ProvisionLogServer', { node: 4, marker: marker(4) }, retryId);
+      firstOutcome = `the store committed, the response was lost; the engine re-read the stream, found its command id and answered: N4 is ${result.storageState}`;
+    } catch (error) {
+      firstOutcome = `the store committed, then the response was lost: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (store.lost !== 1) throw unexpected('the demo store should have lost exactly one response');
+    story.step(cli4, { lostResponse: true }, firstOutcome);
+    const eventsBefore = await inner.streamRevision(clusterStreamId(cluster));
+    // A restarted log-server process retries with the same command id: a fresh engine finds it in the history.
+    const retryEngine = await createEngine({ store: inner, cluster, logger: run.logger });
+    let retried: CommandResult<'ProvisionLogServer'>;
+    try {
+      retried = await exec('ProvisionLogServer', { node: 4, marker: marker(4) }, retryId, retryEngine);
+    } finally {
+      await retryEngine.close();
+    }
+    const eventsAfter = await inner.streamRevision(clusterStreamId(cluster));
+    if (!retried.alreadyApplied || eventsAfter !== eventsBefore) throw unexpected('the retry of the provisioning should find its first outcome and write nothing');
+    const provisionings = await countTransitions(inner, cluster, 4, 'Provisioning', 'ReadWrite');
+    if (provisionings !== 1) throw unexpected(`N4 should have exactly one Provisioning -> ReadWrite transition, found ${provisionings}`);
+    story.step(`${cli4}   # retried by a new process`, retried, `N4 is ${retried.storageState}, already applied: nothing written; the history holds exactly ${provisionings} Provisioning -> ReadWrite transition for N4`);
+    story.note("Restate's retry found ReadWrite instead of the expected Provisioning and panicked; here the marker and the command id are in the history.");
+
+    const foreign = await refused('ProvisionLogServer', { node: 5, marker: marker(2, 'marker-n2', 2) }, 'MarkerFromAnotherNode');
+    story.step('log-server provision N5 --marker marker-n2 --marker-node N2', { error: foreign.toJSON() }, `refused, nothing written: ${foreign.code}\n${foreign.message}`);
+    const own5 = await exec('ProvisionLogServer', { node: 5, marker: marker(5) });
+    story.step('log-server provision N5 --marker marker-n5', own5, `N5 is ${own5.storageState}`);
+    for (const id of [1, 2, 3, 4, 5]) await exec('SetWorkerState', { node: id, state: 'Active' });
+    story.step('worker set-state N1 Active   # ... and N2 to N5', { workers: 'Active' }, 'the five workers are Active');
+
+    // 5 ----------------------------------------------------------------------------------------------------------
+    story.chapter('5. Heartbeats with partitions');
+    const beats: [number, Record<string, 'leader' | 'follower'>][] = [
+      [1, { '0': 'leader', '1': 'follower' }],
+      [2, { '1': 'leader', '2': 'follower' }],
+      [3, { '2': 'leader', '0': 'follower' }],
+      [4, { '3': 'leader', '4': 'follower' }],
+      [5, { '4': 'leader', '5': 'leader', '3': 'follower' }],
+    ];
+    for (const [id, partitions] of beats) {
+      const generation = node(id).generation;
+      const result = await exec('RecordHeartbeat', { node: `N${id}:${generation}`, at: new Date().toISOString(), partitions });
+      const list = Object.entries(partitions).map(([p, mode]) => `${p}=${mode}`).join(',');
+      story.step(`heartbeat N${id}:${generation} --partitions ${list}`, result, `N${id} alive`);
+    }
+    const unreachable = await exec('RecordUnreachable', { node: 3, at: new Date().toISOString() });
+    story.step('unreachable N3', unreachable, 'N3 is dead: its processors leave every partition');
+    const observed = toObserveJson(await engine.observedClusterState());
+    story.step('observe', observed, observeText(observed));
+
+    // 6 ----------------------------------------------------------------------------------------------------------
+    story.chapter('6. Drain and remove N5');
+    const readWrite = await refused('RemoveNodes', { nodes: [5] }, 'LogServerReadWrite');
+    story.step('nodes remove N5 --yes', { error: readWrite.toJSON() }, `refused, nothing written: ${readWrite.code}\n${readWrite.message}`);
+    const drained = await exec('SetStorageState', { node: 5, state: 'ReadOnly' });
+    story.step('log-server set-state N5 read-only', drained, `N5 storage ${drained.from} -> ${drained.to}`);
+    const draining = await exec('SetWorkerState', { node: 5, state: 'Draining' });
+    story.step('worker set-state N5 draining', draining, `N5 worker ${draining.from} -> ${draining.to}`);
+    const removed = await exec('RemoveNodes', { nodes: [5] });
+    story.step('nodes remove N5 --yes', removed, `removed ${removed.removed.map(printPlainNodeId).join(', ')}: N5 is a tombstone, its id is retired`);
+    const late = await refused('RecordHeartbeat', { node: 'N5:1', at: new Date().toISOString(), partitions: { '4': 'leader' } }, 'NodeDeleted');
+    story.step('heartbeat N5:1 --partitions 4=leader   # a late heartbeat', { error: late.toJSON() }, `refused: ${late.code}\n${late.message}`);
+    const after = toObserveJson(await engine.observedClusterState());
+    const stillThere = JSON.stringify([after.aliveNodes, after.deadNodes, after.partitions, after.nodesToPartitions]).includes('"N5"');
+    if (stillThere) throw unexpected('N5 should have vanished from every index of ObservedClusterState');
+    story.step('observe', after, `${observeText(after)}\nN5 appears nowhere: not alive, not dead, in no partition (Restate kept removed nodes "alive" forever).`);
+    story.step('nodes list', engine.state(), nodesText(engine.state()));
+
+    // 7-9 --------------------------------------------------------------------------------------------------------
+    story.chapter('7. Health');
+    const health = toHealthJson(await engine.health());
+    story.step('health', health, healthText(health));
+
+    story.chapter('8. The audit trail (last 12 entries)');
+    const trail = toAuditJson(await engine.audit({}));
+    const tail = trail.slice(-12);
+    story.step('audit', tail, auditText(tail));
+
+    story.chapter('9. Verify the history');
+    const report = await verifyCluster(inner, cluster);
+    if (!report.ok) throw unexpected(`verify found problems: ${JSON.stringify(report.problems)}`);
+    story.step('verify', report, `${report.events} events: the hash chain holds and every transition replays to its recorded state.`);
+
+    run.out.say(
+      `\nThe store is left in ${run.options.store} for you to inspect, for example:\n` +
+        table(
+          ['  clusterchart nodes list', ''],
+          [
+            ['  clusterchart audit --node N4', '# N4 provisioned once, despite the lost response'],
+            ['  clusterchart observe --as-of 30', '# the cluster as it was at position 30'],
+            ['  clusterchart verify', '# re-check the hash chain and every transition'],
+          ],
+        ),
+    );
+    run.out.data({ cluster, store: run.options.store, steps: story.steps, health, verify: report }, () => '');
+  } finally {
+    await engine.close();
+  }
+}
+
+/** How many recorded transitions of a node's log-server machine went `from -> to`. */
+async function countTransitions(store: EventStore, cluster: string, id: number, from: string, to: string): Promise<number> {
+  let count = 0;
+  for await (const event of store.readStream(clusterStreamId(cluster))) {
+    const data = event.data as { machine?: unknown; node?: unknown; from?: unknown; to?: unknown };
+    if (data.machine === 'log-server' && data.node === id && data.from === from && data.to === to) count++;
+  }
+  return count;
+}

@@ -1,0 +1,84 @@
+/**
+ * The CLI.md JSON shapes and their readable twins. Ids are printed `N3` / `N3:2`, states in PascalCase.
+ */
+import type { ClusterState, LiveNode, NodeEntry } from '../domain/cluster-state.js';
+import type { ClusterConfig } from '../domain/events.js';
+import { printGenerationalNodeId, printPlainNodeId } from '../domain/ids.js';
+import type { ReplicationProperty } from '../domain/replication.js';
+import { table } from './output.js';
+
+export type NodeJson =
+  | Readonly<{
+      id: string;
+      generation: number;
+      name: string;
+      roles: readonly string[];
+      address: string;
+      location: string | null;
+      metadataServerState: string;
+      storageState: string;
+      workerState: string;
+      removed: false;
+    }>
+  | Readonly<{ id: string; removed: true }>;
+
+/** `nodes list --json`: every node ever registered, tombstones as `{id, removed: true}`, in id order. */
+export function nodesJson(state: ClusterState): NodeJson[] {
+  return Object.values(state.nodes)
+    .sort((a, b) => a.id - b.id)
+    .map((node: NodeEntry): NodeJson =>
+      node.removed
+        ? { id: printPlainNodeId(node.id), removed: true }
+        : {
+            id: printPlainNodeId(node.id),
+            generation: node.generation,
+            name: node.name,
+            roles: node.roles,
+            address: node.address,
+            location: node.location,
+            metadataServerState: node.metadataServerState,
+            storageState: node.storageState,
+            workerState: node.workerState,
+            removed: false,
+          },
+    );
+}
+
+const has = (node: LiveNode, role: string) => node.roles.includes(role as LiveNode['roles'][number]);
+
+export function nodesText(state: ClusterState): string {
+  const rows = Object.values(state.nodes)
+    .sort((a, b) => a.id - b.id)
+    .map((node) =>
+      node.removed
+        ? [printPlainNodeId(node.id), '-', node.name, '(removed)', '', '', '']
+        : [
+            printGenerationalNodeId(node),
+            node.name,
+            node.roles.join(','),
+            has(node, 'metadata-server') ? node.metadataServerState : '-',
+            has(node, 'log-server') ? node.storageState : '-',
+            has(node, 'worker') ? node.workerState : '-',
+          ],
+    );
+  if (rows.length === 0) return `Cluster ${state.clusterName ?? '?'} has no nodes yet (version ${state.revision + 1}).`;
+  return `Cluster ${state.clusterName ?? '?'}, version ${state.revision + 1}:\n${table(['NODE', 'NAME', 'ROLES', 'METADATA', 'STORAGE', 'WORKER'], rows)}`;
+}
+
+export function replicationText(replication: ReplicationProperty): string {
+  const parts = [`node: ${replication.node}`];
+  if (replication.zone !== undefined) parts.push(`zone: ${replication.zone}`);
+  if (replication.region !== undefined) parts.push(`region: ${replication.region}`);
+  return `{${parts.join(', ')}}`;
+}
+
+export function configText(config: ClusterConfig): string {
+  return (
+    `log provider ${config.logProvider}, replication ${replicationText(config.replication)}, ` +
+    `target nodeset size ${config.targetNodesetSize === 0 ? 'auto' : config.targetNodesetSize}, ` +
+    `${config.numPartitions} partitions, metadata server ${config.metadataServer}`
+  );
+}
+
+/** Appended to a line when nothing was written. */
+export const already = (alreadyApplied: boolean): string => (alreadyApplied ? ' (already applied: nothing written)' : '');

@@ -1,0 +1,86 @@
+/**
+ * How the CLI speaks: data on stdout (exactly one JSON document with `--json`, readable text otherwise), errors and
+ * logs on stderr, and the exit-code contract of CLI.md: 0 done (including "already applied"), 1 refused by the
+ * domain or a failed check, 2 bad usage or an unreadable store.
+ */
+import { CommanderError } from 'commander';
+import { ClusterchartError, type ErrorCode, isClusterchartError } from '../domain/errors.js';
+
+export const EXIT_OK = 0;
+export const EXIT_REFUSED = 1;
+export const EXIT_USAGE = 2;
+
+/** Codes that mean "the caller asked wrongly" or "the store cannot be read": exit 2. Every other code is a refusal. */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'InvalidInput',
+  'InvalidNodeId',
+  'InvalidReplication',
+  'InvalidState',
+  'StoreUnavailable',
+  'StoreCorrupt',
+  'SchemaTooNew',
+  'UnknownEventType',
+  'ClusterNotFound',
+  'AmbiguousCluster',
+]);
+
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  if (isClusterchartError(error)) return USAGE_CODES.has(error.code) ? EXIT_USAGE : EXIT_REFUSED;
+  return EXIT_REFUSED;
+}
+
+/** A usage problem found by the CLI itself (not by commander's parser). */
+export function usageError(message: string, context: ClusterchartError['context'] = {}): ClusterchartError {
+  return new ClusterchartError('InvalidInput', message, context);
+}
+
+/** The `{ code, message }` an error is reported as; unexpected errors are labelled so nobody mistakes them for refusals. */
+export function describeError(error: unknown): { code: string; message: string } {
+  if (isClusterchartError(error)) return { code: error.code, message: error.message };
+  if (error instanceof CommanderError) return { code: 'InvalidInput', message: error.message.replace(/^error: /, '') };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'InternalError', message: `unexpected error: ${message}` };
+}
+
+export type Writable = { write(chunk: string): unknown; isTTY?: boolean };
+
+export interface Output {
+  readonly json: boolean;
+  /** Prints the command's data: `json` as one document with --json, else the text (built lazily). */
+  data(json: unknown, text: () => string): void;
+  /** Readable narration (the demo); ignored with --json. */
+  say(text: string): void;
+  /** Reports a failure as CLI.md says: `{"error": {...}}` on stdout with --json, the message on stderr otherwise. */
+  error(error: unknown): void;
+}
+
+export function createOutput(stdout: Writable, stderr: Writable, json: boolean): Output {
+  return {
+    json,
+    data(value, text) {
+      stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : ensureNewline(text()));
+    },
+    say(text) {
+      if (!json) stdout.write(ensureNewline(text));
+    },
+    error(error) {
+      const { code, message } = describeError(error);
+      if (json) stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+      else stderr.write(`clusterchart: ${code === 'InvalidInput' || code === 'InternalError' ? '' : `${code}: `}${message}\n`);
+    },
+  };
+}
+
+const ensureNewline = (text: string) => (text.endsWith('\n') || text === '' ? text : `${text}\n`);
+
+/** Left-aligned columns; the header is underlined by nothing but its position (terminal tables stay grep-able). */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,29 @@
+/** `clusterchart worker set-state`: worker state (Provisioning -> Active, Active <-> Draining, -> Disabled). */
+import type { Command } from 'commander';
+import { printPlainNodeId } from '../domain/ids.js';
+import type { WorkerState } from '../domain/states.js';
+import type { CliContext } from './context.js';
+import { already } from './format.js';
+import { parseNodeIdArg, parseWorkerStateArg } from './parse.js';
+
+export function register(program: Command, cli: CliContext): void {
+  program
+    .command('worker')
+    .description('worker state')
+    .command('set-state')
+    .description('operator worker-state change; unsafe moves need --force and are marked forced')
+    .argument('<node>', 'node id (N3 or 3)', parseNodeIdArg)
+    .argument('<state>', 'Provisioning, Active, Draining or Disabled (or kebab-case)', parseWorkerStateArg)
+    .option('--force', 'allow an unsafe transition (recorded as forced)')
+    .action(
+      cli.action(async (run, node: number, state: WorkerState, options: { force?: boolean }) => {
+        const result = await run.execute('SetWorkerState', { node, state, force: options.force === true });
+        const json = { node: printPlainNodeId(result.node), from: result.from, to: result.to, forced: result.forced, alreadyApplied: result.alreadyApplied };
+        run.out.data(json, () =>
+          json.from === json.to
+            ? `${json.node} already is ${json.to}: nothing to change.`
+            : `${json.node}: worker ${json.from} -> ${json.to}${json.forced ? ' (forced)' : ''}.${already(json.alreadyApplied)}`,
+        );
+      }),
+    );
+}
