@@ -18,7 +18,7 @@
  * engine, which re-decides against the new state.
  */
 import { runTransition } from '../../machines/index.js';
-import type { ClusterState, LiveNode, MetadataMember, NodeEntry } from './cluster-state.js';
+import { type ClusterState, type LiveNode, type MetadataMember, type NodeEntry, emptyClusterState } from './cluster-state.js';
 import type { Command, CommandType, LegacyDocument } from './commands.js';
 import { ClusterchartError, type ErrorCode, type ErrorContext } from './errors.js';
 import type { ClusterConfig, DomainEvent, DomainEventData, MachineInput, MachineName, Transition } from './events.js';
@@ -863,7 +863,7 @@ function liveOrNull(state: ClusterState, id: number): LiveNode | null {
 /**
  * Rebuilds a command's result from the events it recorded, so the engine can answer a retried command id with its
  * original outcome. `state` is consulted only for commands that recorded nothing (their result describes the state
- * they found). `alreadyApplied` defaults to true (the retry case); the decider passes false for fresh events.
+ * they found); it may be omitted when `events` is not empty. `alreadyApplied` defaults to true (the retry case); the decider passes false for fresh events.
  *
  * @example
  * const original = resultOf(command, eventsWithThisCommandId, engineState); // { type, alreadyApplied: true, ... }
@@ -871,7 +871,7 @@ function liveOrNull(state: ClusterState, id: number): LiveNode | null {
 export function resultOf<T extends CommandType>(
   command: Command<T>,
   events: readonly DomainEvent[],
-  state: ClusterState,
+  state: ClusterState = emptyClusterState(),
   options: Readonly<{ alreadyApplied?: boolean }> = {},
 ): CommandResult<T> {
   const body = resultBody(command as Command, events, state);

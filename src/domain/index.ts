@@ -10,3 +10,4 @@ export * from './nodeset.js';
 export * from './results.js';
 export * from './apply.js';
 export * from './decider.js';
+export * from './verify.js';
