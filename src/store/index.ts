@@ -15,3 +15,4 @@ export type {
 } from './event-store.js';
 export { createMemoryStore } from './memory.js';
 export { openStore, parseStoreUrl, redactUrl, type StoreLocation } from './open-store.js';
+export { openSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteEventStore, type SqliteStoreOptions } from './sqlite.js';

@@ -53,7 +53,10 @@ export async function openStore(url: string): Promise<EventStore> {
       const { createMemoryStore } = await import('./memory.js');
       return createMemoryStore();
     }
-    case 'sqlite':
+    case 'sqlite': {
+      const { openSqliteStore } = await import('./sqlite.js');
+      return openSqliteStore(location.path);
+    }
     case 'esdb':
       // Interim (issue 3 in progress): these adapters land in the next commits.
       throw new ClusterchartError('StoreUnavailable', `The ${location.kind} adapter is not available in this build yet; use 'memory:' for now.`, { url: redactUrl(url) });
