@@ -23,6 +23,15 @@ import { randomUUID } from 'node:crypto';
 import { freeze, produce } from 'immer';
 import type { Logger } from 'pino';
 import { MACHINES, machineVersions } from '../../machines/index.js';
+import { type AuditEntry, type AuditFilter, auditEntries, auditTrailProjection } from '../../projections/audit-trail.js';
+import { type ClusterHealth, clusterHealth } from '../../projections/health.js';
+import { type NodesConfigurationDocument, nodesConfiguration, nodesConfigurationProjection } from '../../projections/nodes-configuration.js';
+import {
+  DEFAULT_DEAD_AFTER_MS,
+  type ObservedClusterStateView,
+  observedClusterState,
+  observedClusterStateProjection,
+} from '../../projections/observed-cluster-state.js';
 import { copyClusterState, applyClusterEvent, type MutableClusterState } from '../domain/apply.js';
 import { type ClusterState, emptyClusterState } from '../domain/cluster-state.js';
 import {
@@ -48,10 +57,12 @@ import {
 import type { CommandResult } from '../domain/results.js';
 import type { EventData, EventStore, JsonObject, RecordedEvent } from '../store/event-store.js';
 import { openStore } from '../store/open-store.js';
+import { type ProjectionCheckpoints, openProjectionCheckpoints } from '../store/projection-checkpoints.js';
 import { type CommandLocation, CommandIndex, type Lane } from './command-index.js';
 import { chainHash, eventIdFor } from './hashing.js';
 import { Inspection, type InspectTarget } from './inspection.js';
 import { createDefaultLogger } from './logger.js';
+import { type AsOf, type ProjectionRunner, createProjectionRunner } from './projection-runner.js';
 import { decodeSnapshot, encodeSnapshot, snapshotStreamId, type SnapshotContent } from './snapshots.js';
 
 export type EngineOptions = Readonly<{
@@ -77,6 +88,13 @@ export type EngineOptions = Readonly<{
   maxBatchSize?: number;
   /** Recorded as `metadata.actor` when a command names none. */
   actor?: string;
+  /** Liveness window of `observedClusterState` and `health` (DOMAIN.md §3). Default 10 000 ms. */
+  deadAfterMs?: number;
+  /**
+   * Where projection checkpoints live. Default: the store's own SQLite file when `store` is a `sqlite:` URL,
+   * otherwise memory (projections are rebuilt on the first read after a start).
+   */
+  projectionCheckpoints?: ProjectionCheckpoints;
 }>;
 
 /** Per-call options every command method accepts. */
@@ -224,6 +242,33 @@ export interface Engine {
    */
   state(): ClusterState;
   /**
+   * The controller's view (DOMAIN.md §3): alive and dead nodes, partitions, last heard. Liveness is judged at the
+   * engine clock's now, or at `asOf` when it is a time; with `asOf` the projection is rebuilt as it was then (a
+   * position is inclusive; liveness is then judged at the clock's now). Includes every write this engine made.
+   * @example
+   * const view = await engine.observedClusterState();
+   * isNodeAlive(view, parseNodeId('N1:2'));
+   */
+  observedClusterState(options?: Readonly<{ asOf?: AsOf }>): Promise<ObservedClusterStateView>;
+  /**
+   * The Restate-shaped NodesConfiguration document (nodes, tombstones, per-role states), from its projection.
+   * @example
+   * const { version, nodes } = await engine.nodesConfiguration();
+   */
+  nodesConfiguration(): Promise<NodesConfigurationDocument>;
+  /**
+   * Metadata quorum and log replication health, with reasons an operator can act on.
+   * @example
+   * const { healthy, reasons } = await engine.health();
+   */
+  health(): Promise<ClusterHealth>;
+  /**
+   * The audit trail (who, what, when, from -> to), optionally filtered by node and position range.
+   * @example
+   * for (const entry of await engine.audit({ node: 'N3' })) console.log(entry.at, entry.machine, entry.from, entry.to);
+   */
+  audit(filter?: AuditFilter): Promise<readonly AuditEntry[]>;
+  /**
    * Calls `listener` after each durable append (this engine's and, once caught up, other writers'). Returns the
    * unsubscribe function. A listener that throws is logged and otherwise ignored.
    * @example
@@ -331,7 +376,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   try {
     await engine.load();
   } catch (error) {
-    if (ownsStore) await store.close().catch(() => undefined);
+    await engine.close().catch(() => undefined);
     throw error;
   }
   return engine;
@@ -359,6 +404,14 @@ class ClusterEngine implements Engine {
   #snapshotWrite: Promise<unknown> | null = null;
   #closed = false;
   #closing: Promise<void> | null = null;
+  readonly #root: Logger;
+  readonly #deadAfterMs: number;
+  readonly #checkpoints: ProjectionCheckpoints | undefined;
+  readonly #ownsCheckpoints: boolean;
+  /** Started on the first projection read, so that loading the engine never waits for a projection rebuild. */
+  #projections: Promise<ProjectionRunner> | null = null;
+  /** Highest global position this engine has written or read: projection reads wait for it (read-your-writes). */
+  #lastPosition = 0;
   /** Set when the store returned a history this engine cannot apply: every later command fails with it. */
   #fatal: ClusterchartError | null = null;
 
@@ -367,6 +420,10 @@ class ClusterEngine implements Engine {
     this.store = store;
     this.#ownsStore = ownsStore;
     const root = options.logger ?? createDefaultLogger();
+    this.#root = root;
+    this.#deadAfterMs = options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
+    this.#ownsCheckpoints = options.projectionCheckpoints === undefined && typeof options.store === 'string';
+    this.#checkpoints = options.projectionCheckpoints ?? (typeof options.store === 'string' ? openProjectionCheckpoints(options.store) : undefined);
     this.#log = root.child({ subsystem: 'engine', cluster: options.cluster });
     this.#snapLog = root.child({ subsystem: 'snapshots', cluster: options.cluster });
     this.#clock = options.clock ?? (() => new Date());
@@ -441,6 +498,7 @@ class ClusterEngine implements Engine {
         this.#snapLog.warn({ stream, revision: recorded.revision, reason: problem }, 'snapshot ignored; replaying events instead');
         continue;
       }
+      this.#lastPosition = Math.max(clusterTie?.position ?? 0, observationsTie?.position ?? 0);
       this.#cluster.lastCommandId = commandIdOf(clusterTie);
       this.#observations.lastCommandId = commandIdOf(observationsTie);
       this.#snapLog.debug({ revision: content.cluster.revision, commands: content.index.size }, 'snapshot loaded');
@@ -523,6 +581,7 @@ class ClusterEngine implements Engine {
     lane.lastCommandId = commandId;
     lane.lastHash = typeof metadata.hash === 'string' ? metadata.hash : '';
     lane.revision = raw.revision;
+    if (raw.position > this.#lastPosition) this.#lastPosition = raw.position;
   }
 
   #checkRecorded(lane: LaneState, raw: RecordedEvent): DomainEvent {
@@ -921,6 +980,7 @@ class ClusterEngine implements Engine {
     lane.lastHash = plan.lastHash;
     lane.lastCommandId = plan.lastCommandId;
     if (lane.name === 'cluster') this.#state = plan.state;
+    if (position > this.#lastPosition) this.#lastPosition = position;
     for (const item of plan.items) {
       if (item.kind === 'append') this.#index.add(item.job.command.commandId, lane.name, item.firstRevision);
     }
@@ -1044,6 +1104,39 @@ class ClusterEngine implements Engine {
     return this.#state;
   }
 
+  async #runner(): Promise<ProjectionRunner> {
+    if (this.#closed) throw new ClusterchartError('EngineClosed', `The engine for cluster ${this.cluster} is closed; create a new one.`, { cluster: this.cluster });
+    this.#projections ??= createProjectionRunner({
+      store: this.store,
+      cluster: this.cluster,
+      projections: [observedClusterStateProjection, nodesConfigurationProjection, auditTrailProjection],
+      logger: this.#root.child({ subsystem: 'projections', cluster: this.cluster }),
+      ...(this.#checkpoints === undefined ? {} : { checkpoints: this.#checkpoints }),
+    });
+    const runner = await this.#projections;
+    await runner.waitFor(this.#lastPosition);
+    return runner;
+  }
+
+  async observedClusterState(options: Readonly<{ asOf?: AsOf }> = {}): Promise<ObservedClusterStateView> {
+    const runner = await this.#runner();
+    const facts = options.asOf === undefined ? runner.get(observedClusterStateProjection) : await runner.asOf(observedClusterStateProjection, options.asOf);
+    const now = options.asOf instanceof Date ? options.asOf : this.#clock();
+    return observedClusterState(facts, { now, deadAfter: this.#deadAfterMs });
+  }
+
+  async nodesConfiguration(): Promise<NodesConfigurationDocument> {
+    return nodesConfiguration((await this.#runner()).get(nodesConfigurationProjection));
+  }
+
+  async health(): Promise<ClusterHealth> {
+    return clusterHealth(this.#state, await this.observedClusterState());
+  }
+
+  async audit(filter: AuditFilter = {}): Promise<readonly AuditEntry[]> {
+    return auditEntries((await this.#runner()).get(auditTrailProjection), filter);
+  }
+
   subscribe(listener: EngineListener): () => void {
     this.#listeners.add(listener);
     return () => {
@@ -1072,6 +1165,11 @@ class ClusterEngine implements Engine {
     while (this.#snapshotWrite !== null) await this.#snapshotWrite;
     if (this.#eventsSinceSnapshot > 0 && this.#fatal === null) await this.#writeSnapshot();
     this.#listeners.clear();
+    if (this.#projections !== null) {
+      const runner = await this.#projections.catch(() => null);
+      await runner?.stop();
+    }
+    if (this.#ownsCheckpoints) await this.#checkpoints?.close();
     if (this.#ownsStore) await this.store.close();
     this.#log.debug({ revision: this.#cluster.revision }, 'engine closed');
   }
