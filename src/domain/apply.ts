@@ -217,8 +217,8 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
     }
     case 'LegacyConfigurationImported': {
       const d = event.data;
-      if (state.config !== null || Object.keys(state.nodes).length > 0) {
-        throw historyInvalid(event, position, 'a legacy document is imported only into an empty cluster');
+      if (Object.keys(state.nodes).length > 0) {
+        throw historyInvalid(event, position, 'a legacy document is imported only into a cluster without nodes');
       }
       state.clusterName = d.clusterName;
       for (const n of d.nodes) {

@@ -404,9 +404,10 @@ function unsealedSegments(state: ClusterState): OpenSegment[] {
 // ---- metadata membership (§2) -------------------------------------------------------------------------------------
 
 /**
- * The configuration change plus every node state it implies, decided by the metadata-membership machine: only
- * nodes in the previous or the new members can be affected (for any other node both facts are false, which no
- * state accepts).
+ * The configuration change plus every node state it implies. Every live metadata-server node is fed the
+ * `reconfigure` event with its two facts (in the new members? in the previous ones?) and the metadata-membership
+ * machine alone decides who moves, so the rule "only previous members are demoted" lives in one place.
+ * `pending` holds nodes registered in the same decision (not in `state` yet) with their state.
  */
 function reconfigure(
   state: ClusterState,
@@ -421,11 +422,14 @@ function reconfigure(
     .sort((a, b) => a - b)
     .map((id) => ({ node: id as PlainNodeId, createdAt: members[id]!.createdAt }));
   const events: DomainEvent[] = [{ type: 'MetadataConfigurationChanged', data: { version, members: memberList, change } }];
-  const affected = [...new Set([...Object.keys(previous), ...Object.keys(members)].map(Number))].sort((a, b) => a - b);
-  for (const id of affected) {
-    const entry = state.nodes[id];
-    const from = pending.get(id) ?? (entry === undefined || entry.removed ? undefined : entry.metadataServerState);
-    if (from === undefined) continue;
+  const candidates = new Map<number, MetadataServerState>();
+  for (const key in state.nodes) {
+    const entry = state.nodes[key]!;
+    if (!entry.removed && entry.roles.includes('metadata-server')) candidates.set(entry.id, entry.metadataServerState);
+  }
+  for (const [id, from] of pending) candidates.set(id, from);
+  for (const id of [...candidates.keys()].sort((a, b) => a - b)) {
+    const from = candidates.get(id)!;
     const input = { type: 'reconfigure', inNewMembers: members[id] !== undefined, wasPreviousMember: previous[id] !== undefined };
     const t = move('metadata-membership', id as PlainNodeId, from, input);
     if (t !== null) events.push({ type: 'MetadataServerStateChanged', data: { ...t, nodeId: id as PlainNodeId } });
