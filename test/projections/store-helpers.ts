@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredDomainEvent } from '../../src/domain/index.js';
-import type { EventStore, JsonObject, JsonValue } from '../../src/store/event-store.js';
+import type { EventStore, JsonValue } from '../../src/store/event-store.js';
 
 /** Appends events one append per event, in order, so a fresh store gives them the positions the History assigned. */
 export async function appendAll(store: EventStore, events: readonly StoredDomainEvent[]): Promise<number> {
