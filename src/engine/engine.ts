@@ -807,6 +807,14 @@ class ClusterEngine implements Engine {
           }
           continue;
         }
+        if (!(await this.#confirmAppend(lane, plan))) {
+          // The store acknowledged these ids as a retry of an earlier, identical-id append (ours, whose response
+          // was lost, or another writer's): what is stored is that earlier write, not this plan. Read it and answer
+          // the commands from history.
+          this.#log.info({ stream: lane.stream, revision: plan.revision }, 'append acknowledged as an earlier write of the same command ids; reading it back');
+          await this.#refresh(lane);
+          continue;
+        }
         this.#commit(lane, plan, position);
         this.#settlePlan(plan);
         return;
@@ -816,6 +824,13 @@ class ClusterEngine implements Engine {
     } finally {
       for (const job of jobs) this.#settle(job);
     }
+  }
+
+  /** True when the stream's event at the plan's last revision is the plan's own (same chain hash). */
+  async #confirmAppend(lane: LaneState, plan: Plan): Promise<boolean> {
+    const last = plan.appended[plan.appended.length - 1]!;
+    const stored = await this.#eventAt(lane.stream, last.revision);
+    return stored !== null && stored.id === last.id && (stored.metadata as { hash?: unknown }).hash === last.metadata.hash;
   }
 
   /**
