@@ -9,11 +9,12 @@ import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { ClusterchartError } from '../domain/errors.js';
 import { clusterStreamId } from '../domain/events.js';
-import type { CommandInput, CommandType } from '../domain/commands.js';
+import type { CommandType } from '../domain/commands.js';
 import type { CommandResult } from '../domain/results.js';
 import type { EventStore } from '../store/event-store.js';
 import { openStore, parseStoreUrl } from '../store/open-store.js';
-import { createEngine, type Engine } from './engine-api.js';
+import { createEngine, type Engine } from '../engine/engine.js';
+import { openReadViews, type ReadViews } from './read-views.js';
 import { createOutput, type Output, type Writable } from './output.js';
 import { createProgress, type Progress } from './progress.js';
 import type { Input, Prompter } from './prompt.js';
@@ -36,6 +37,8 @@ export type GlobalOptions = Readonly<{
   at: string | undefined;
   json: boolean;
   logLevel: string;
+  /** True when --log-level or LOG_LEVEL chose the level (rather than the default). */
+  logLevelChosen: boolean;
 }>;
 
 type RawGlobals = { store?: string; cluster?: string; commandId?: string; at?: string; json?: boolean; logLevel?: string };
@@ -76,6 +79,7 @@ function resolveGlobals(raw: RawGlobals, env: CliIo['env']): GlobalOptions {
     at: raw.at,
     json: raw.json === true,
     logLevel: raw.logLevel ?? env.LOG_LEVEL ?? DEFAULT_LOG_LEVEL,
+    logLevelChosen: raw.logLevel !== undefined || env.LOG_LEVEL !== undefined,
   };
 }
 
@@ -85,6 +89,7 @@ export class Run {
   readonly logger: Logger;
   #store: EventStore | undefined;
   #engine: Engine | undefined;
+  #views: ReadViews | undefined;
 
   constructor(
     readonly cli: CliContext,
@@ -100,9 +105,14 @@ export class Run {
     return this.options.commandId ?? randomUUID();
   }
 
-  /** `--at`, else the clock. */
+  /** `now()` as ISO-8601 (what observation commands record). */
   at(): string {
-    return this.options.at ?? new Date().toISOString();
+    return this.now().toISOString();
+  }
+
+  /** The time of this command: `--at`, else the clock (the CLI's only clock). */
+  now(): Date {
+    return this.options.at === undefined ? new Date() : new Date(this.options.at);
   }
 
   /** Marks a failed check (unhealthy, verify problems): exit 1 without an error message. */
@@ -175,23 +185,36 @@ export class Run {
     const mode = options.mode ?? 'existing';
     const store = await this.store(mode);
     const cluster = mode === 'existing' ? await this.existingCluster(options.cluster) : await this.clusterName(options.cluster);
-    this.#engine = await createEngine({ store, cluster, logger: this.logger });
+    this.#engine = await createEngine({
+      store,
+      cluster,
+      logger: this.logger,
+      clock: () => this.now(),
+      // A one-shot command must not write a snapshot when it closes: reads and refusals write nothing.
+      snapshotEvery: false,
+    });
     return this.#engine;
+  }
+
+  /** The projections of the cluster, folded once (observe, health, audit). Writes nothing. */
+  async views(): Promise<ReadViews> {
+    this.#views ??= await openReadViews(await this.store(), await this.existingCluster(), this.logger);
+    return this.#views;
   }
 
   /** Runs one command through the engine's validating entry point with this run's command id. */
   async execute<T extends CommandType>(type: T, data: Record<string, unknown>, options: { cluster?: string; mode?: StoreMode } = {}): Promise<CommandResult<T>> {
     const engine = await this.engine(options);
-    const input: CommandInput = { type, data, commandId: this.commandId() };
-    return (await engine.execute(input)) as unknown as CommandResult<T>;
+    return engine.execute({ type, data, commandId: this.commandId() });
   }
 
   async close(): Promise<void> {
-    const engine = this.#engine;
-    const store = this.#store;
+    const { views, engine, store } = { views: this.#views, engine: this.#engine, store: this.#store };
+    this.#views = undefined;
     this.#engine = undefined;
     this.#store = undefined;
     try {
+      await views?.close();
       await engine?.close();
     } finally {
       await store?.close();

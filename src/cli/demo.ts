@@ -17,7 +17,8 @@ import { printPlainNodeId } from '../domain/ids.js';
 import type { CommandResult } from '../domain/results.js';
 import type { EventStore } from '../store/event-store.js';
 import { openStore, parseStoreUrl } from '../store/open-store.js';
-import { createEngine, type Engine } from './engine-api.js';
+import { createEngine, type Engine } from '../engine/engine.js';
+import { openReadViews, type ReadViews } from './read-views.js';
 import type { CliContext, Run } from './context.js';
 import { losingResponses } from './demo-support.js';
 import { configText, nodesText } from './format.js';
@@ -104,12 +105,24 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
     throw usageError(`The store ${run.options.store} already holds events: the demo needs an empty store (use --reset or another --store).`);
   }
   const store = losingResponses(inner);
-  const engine = await createEngine({ store, cluster, logger: run.logger });
+  // The story narrates the lost response itself; the engine's warning about it would only repeat it as a log line.
+  const logger = run.options.logLevelChosen ? run.logger : run.logger.child({}, { level: 'error' });
+  const engine = await createEngine({ store, cluster, logger });
   let commandNumber = 0;
 
   /** Runs a command; `commandId` defaults to a readable, unique one so the audit trail reads well. */
-  const exec = async <T extends CommandType>(type: T, data: CommandInputData[T], commandId?: string, on: Engine = engine): Promise<CommandResult<T>> =>
-    (await on.execute({ type, data, commandId: commandId ?? `demo-${String(++commandNumber).padStart(3, '0')}-${type}` })) as unknown as CommandResult<T>;
+  const exec = <T extends CommandType>(type: T, data: CommandInputData[T], commandId?: string, on: Engine = engine): Promise<CommandResult<T>> =>
+    on.execute({ type, data, commandId: commandId ?? `demo-${String(++commandNumber).padStart(3, '0')}-${type}` });
+
+  /** The projections folded from the store as it is now (each call reads the history again: it is short). */
+  const read = async <R>(use: (views: ReadViews) => R): Promise<R> => {
+    const views = await openReadViews(inner, cluster, logger);
+    try {
+      return use(views);
+    } finally {
+      await views.close();
+    }
+  };
 
   /** Runs a command the story expects to be refused with `code`, and checks that nothing was written. */
   const refused = async <T extends CommandType>(type: T, data: CommandInputData[T], code: string): Promise<ClusterchartError> => {
@@ -196,7 +209,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
     story.step(cli4, { lostResponse: true }, firstOutcome);
     const eventsBefore = await inner.streamRevision(clusterStreamId(cluster));
     // A restarted log-server process retries with the same command id: a fresh engine finds it in the history.
-    const retryEngine = await createEngine({ store: inner, cluster, logger: run.logger });
+    const retryEngine = await createEngine({ store: inner, cluster, logger, snapshotEvery: false });
     let retried: CommandResult<'ProvisionLogServer'>;
     try {
       retried = await exec('ProvisionLogServer', { node: 4, marker: marker(4) }, retryId, retryEngine);
@@ -234,7 +247,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
     }
     const unreachable = await exec('RecordUnreachable', { node: 3, at: new Date().toISOString() });
     story.step('unreachable N3', unreachable, 'N3 is dead: its processors leave every partition');
-    const observed = toObserveJson(await engine.observedClusterState());
+    const observed = toObserveJson(await read((views) => views.observed(new Date())));
     story.step('observe', observed, observeText(observed));
 
     // 6 ----------------------------------------------------------------------------------------------------------
@@ -249,7 +262,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
     story.step('nodes remove N5 --yes', removed, `removed ${removed.removed.map(printPlainNodeId).join(', ')}: N5 is a tombstone, its id is retired`);
     const late = await refused('RecordHeartbeat', { node: 'N5:1', at: new Date().toISOString(), partitions: { '4': 'leader' } }, 'NodeDeleted');
     story.step('heartbeat N5:1 --partitions 4=leader   # a late heartbeat', { error: late.toJSON() }, `refused: ${late.code}\n${late.message}`);
-    const after = toObserveJson(await engine.observedClusterState());
+    const after = toObserveJson(await read((views) => views.observed(new Date())));
     const stillThere = JSON.stringify([after.aliveNodes, after.deadNodes, after.partitions, after.nodesToPartitions]).includes('"N5"');
     if (stillThere) throw unexpected('N5 should have vanished from every index of ObservedClusterState');
     story.step('observe', after, `${observeText(after)}\nN5 appears nowhere: not alive, not dead, in no partition (Restate kept removed nodes "alive" forever).`);
@@ -257,11 +270,11 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
 
     // 7-9 --------------------------------------------------------------------------------------------------------
     story.chapter('7. Health');
-    const health = toHealthJson(await engine.health());
+    const health = toHealthJson(await read((views) => views.health(new Date())));
     story.step('health', health, healthText(health));
 
     story.chapter('8. The audit trail (last 12 entries)');
-    const trail = toAuditJson(await engine.audit({}));
+    const trail = toAuditJson(await read((views) => views.audit()));
     const tail = trail.slice(-12);
     story.step('audit', tail, auditText(tail));
 

@@ -1,48 +1,15 @@
 /**
  * The CLI.md JSON shapes and their readable twins. Ids are printed `N3` / `N3:2`, states in PascalCase.
  */
-import type { ClusterState, LiveNode, NodeEntry } from '../domain/cluster-state.js';
+import { type NodeConfigurationEntry, nodesConfiguration } from '../../projections/nodes-configuration.js';
+import type { ClusterState, LiveNode } from '../domain/cluster-state.js';
 import type { ClusterConfig } from '../domain/events.js';
 import { printGenerationalNodeId, printPlainNodeId } from '../domain/ids.js';
 import type { ReplicationProperty } from '../domain/replication.js';
 import { table } from './output.js';
 
-export type NodeJson =
-  | Readonly<{
-      id: string;
-      generation: number;
-      name: string;
-      roles: readonly string[];
-      address: string;
-      location: string | null;
-      metadataServerState: string;
-      storageState: string;
-      workerState: string;
-      removed: false;
-    }>
-  | Readonly<{ id: string; removed: true }>;
-
-/** `nodes list --json`: every node ever registered, tombstones as `{id, removed: true}`, in id order. */
-export function nodesJson(state: ClusterState): NodeJson[] {
-  return Object.values(state.nodes)
-    .sort((a, b) => a.id - b.id)
-    .map((node: NodeEntry): NodeJson =>
-      node.removed
-        ? { id: printPlainNodeId(node.id), removed: true }
-        : {
-            id: printPlainNodeId(node.id),
-            generation: node.generation,
-            name: node.name,
-            roles: node.roles,
-            address: node.address,
-            location: node.location,
-            metadataServerState: node.metadataServerState,
-            storageState: node.storageState,
-            workerState: node.workerState,
-            removed: false,
-          },
-    );
-}
+/** `nodes list --json` (CLI.md): every node ever registered, tombstones as `{id, removed: true}`, in id order. */
+export const nodesJson = (state: ClusterState): readonly NodeConfigurationEntry[] => nodesConfiguration({ position: 0, cluster: state }).nodes;
 
 const has = (node: LiveNode, role: string) => node.roles.includes(role as LiveNode['roles'][number]);
 
@@ -51,7 +18,7 @@ export function nodesText(state: ClusterState): string {
     .sort((a, b) => a.id - b.id)
     .map((node) =>
       node.removed
-        ? [printPlainNodeId(node.id), '-', node.name, '(removed)', '', '', '']
+        ? [printPlainNodeId(node.id), node.name, '(removed)', '', '', '']
         : [
             printGenerationalNodeId(node),
             node.name,

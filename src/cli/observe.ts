@@ -11,8 +11,8 @@ export function register(program: Command, cli: CliContext): void {
     .option('--as-of <position|iso>', 'the state as it was at a global position (inclusive) or at a time', parseAsOfArg)
     .action(
       cli.action(async (run, options: { asOf?: number | Date }) => {
-        const engine = await run.engine();
-        const view = await engine.observedClusterState(options.asOf === undefined ? {} : { asOf: options.asOf });
+        const views = await run.views();
+        const view = options.asOf === undefined ? views.observed(run.now()) : await views.observedAsOf(options.asOf);
         const json = toObserveJson(view);
         run.out.data(json, () => observeText(json));
       }),

@@ -4,7 +4,7 @@
  * first, so then it is a no-op); a lock directory keeps parallel test files from building at the same time.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,7 +117,13 @@ export function cli(args: readonly string[], options: CliOptions = {}): Promise<
 }
 
 /** A temporary directory with the URL of a (not yet created) SQLite store in it. */
-export function tempStore(): { dir: string; path: string; url: string; run(args: readonly string[], options?: CliOptions): Promise<CliResult>; cleanup(): void } {
+export function tempStore(): {
+  dir: string;
+  path: string;
+  url: string;
+  run: (args: readonly string[], options?: CliOptions) => Promise<CliResult>;
+  cleanup: () => void;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'clusterchart-cli-'));
   const path = join(dir, 'cluster.db');
   const url = `sqlite:${path}`;
@@ -132,8 +138,9 @@ export function tempStore(): { dir: string; path: string; url: string; run(args:
 
 export type EventRow = { position: number; stream: string; revision: number; id: string; type: string; data: string; metadata: string };
 
-/** Every stored event row, in position order (the store engineer's `events` table). */
+/** Every stored event row, in position order (the store engineer's `events` table); none when there is no file. */
 export function readRows(path: string): EventRow[] {
+  if (!existsSync(path)) return [];
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     return db.prepare('SELECT position, stream, revision, id, type, data, metadata FROM events ORDER BY position').all() as EventRow[];
