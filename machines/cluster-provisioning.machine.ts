@@ -6,7 +6,7 @@
  * state (`verify`). The context records the last provider for the visualiser; it never decides anything.
  */
 import { assign, setup } from 'xstate';
-import type { ProviderKind } from '../src/domain/states.js';
+import { PROVIDER_KINDS, type ProviderKind } from '../src/domain/states.js';
 
 export const version = 1;
 
@@ -22,6 +22,8 @@ export const clusterProvisioningMachine = setup({
     events: {} as ClusterProvisioningEvent,
   },
   guards: {
+    /** The recorded input names a provider kind this version knows. */
+    isKnownProvider: ({ event }) => (PROVIDER_KINDS as readonly string[]).includes(event.provider),
     /** Restate #2713: only a switch to the replicated loglet is supported once the cluster exists. */
     isReplicatedProvider: ({ event }) => event.provider === 'replicated',
   },
@@ -38,7 +40,7 @@ export const clusterProvisioningMachine = setup({
       description:
         'No configuration yet: nodes cannot register. `provision` writes the initial configuration (replicated ' +
         'defaults unless told otherwise); importing a legacy document provisions the same way.',
-      on: { provision: { target: 'Provisioned', actions: 'recordProvider' } },
+      on: { provision: { target: 'Provisioned', guard: 'isKnownProvider', actions: 'recordProvider' } },
     },
     Provisioned: {
       description:
