@@ -7,7 +7,8 @@
  *   chain. The check continues from the RECORDED link, so one altered event is reported once, not with every later one;
  * - `UnknownEventType` / `HistoryInvalid`: the event decodes against the domain schemas;
  * - `TransitionMismatch`: the recorded input, run through its statechart from the recorded from-state (one reused
- *   actor scope per machine), yields the recorded to-state;
+ *   actor scope per machine), yields the recorded to-state, and agrees with the event's own fields (the domain's
+ *   `verifyTransition`);
  * - the cluster stream folds into a valid aggregate: every recorded from-state is the node's current state, ids are
  *   never reused, no live N0 (`HistoryInvalid`, `LegacyNodeZero` from the domain's fold; folding stops there).
  * Each problem is reported once per stream with its FIRST position and how many events share it.
@@ -17,7 +18,8 @@ import { createTransitionRunner } from '../../machines/index.js';
 import { applyClusterEvent, copyClusterState, type MutableClusterState } from '../domain/apply.js';
 import { emptyClusterState } from '../domain/cluster-state.js';
 import { isClusterchartError } from '../domain/errors.js';
-import { clusterStreamId, observationsStreamId, parseDomainEvent, transitionOf } from '../domain/events.js';
+import { clusterStreamId, observationsStreamId, parseDomainEvent } from '../domain/events.js';
+import { verifyTransition } from '../domain/verify.js';
 import { chainHash } from '../engine/hashing.js';
 import type { EventStore, RecordedEvent } from '../store/event-store.js';
 import type { CliContext } from './context.js';
@@ -101,18 +103,8 @@ export async function verifyCluster(store: EventStore, cluster: string, onEvent:
 
       try {
         const domainEvent = parseDomainEvent({ type: event.type, data: event.data, position: event.position });
-        const transition = transitionOf(domainEvent);
-        if (transition !== null) {
-          const next = runner.run(transition.machine, transition.from, transition.input);
-          if (next !== transition.to) {
-            at(
-              'TransitionMismatch',
-              `${describe(event)} records ${transition.machine}${transition.node === null ? '' : ` of N${transition.node}`} ` +
-                `${transition.from} -> ${transition.to} on "${transition.input.type}", but the statechart ` +
-                (next === null ? `does not accept that input in ${transition.from}.` : `goes to ${next}.`),
-            );
-          }
-        }
+        const problem = verifyTransition(domainEvent, runner);
+        if (problem !== null) at('TransitionMismatch', `${describe(event)}: ${problem}.`);
         if (foldable && state !== null) {
           try {
             applyClusterEvent(state, domainEvent, event.position);
