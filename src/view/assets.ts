@@ -1,0 +1,270 @@
+/**
+ * The viewer page: HTML, CSS and a dependency-free script, served by the viewer itself (no CDN: it must work on a
+ * machine without internet). The script is plain browser JavaScript kept as a string so `tsc` ships it in the build.
+ *
+ * Rules the script keeps (and the browser test checks): every datum from the server is put into the page with
+ * `textContent` or as a class/data attribute, never parsed as HTML; the only markup parsed is the SVG the server
+ * rendered from the machine definitions, through DOMParser in XML mode, and the CSP forbids inline script anyway.
+ */
+
+export const PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>clusterchart viewer</title>
+<link rel="stylesheet" href="/app.css">
+<script src="/app.js" defer></script>
+</head>
+<body>
+<header>
+  <h1>clusterchart</h1>
+  <span class="label">cluster</span> <strong id="cluster">…</strong>
+  <span id="live" class="badge">connecting…</span>
+</header>
+<section id="timeline" aria-label="timeline">
+  <button id="prev" type="button" title="previous event">&#9664;</button>
+  <input id="slider" type="range" min="0" max="0" value="0" step="1" aria-label="history position">
+  <button id="next" type="button" title="next event">&#9654;</button>
+  <button id="follow" type="button" title="follow new events">Live</button>
+  <div id="position"></div>
+  <div id="event"></div>
+</section>
+<div id="problem" role="alert" hidden></div>
+<main>
+  <section id="side">
+    <h2>Nodes <span id="selection" class="hint">click a row to highlight one node</span></h2>
+    <table id="nodes">
+      <thead><tr><th>node</th><th>name</th><th>gen</th><th>roles</th><th>metadata</th><th>log server</th><th>worker</th></tr></thead>
+      <tbody id="nodes-body"></tbody>
+    </table>
+    <h2>History</h2>
+    <ol id="events"></ol>
+  </section>
+  <section id="charts" aria-label="statecharts"></section>
+</main>
+</body>
+</html>
+`;
+
+export const APP_CSS = `
+:root { --ink: #1f2933; --muted: #627083; --line: #d5dbe3; --accent: #c98a00; --accent-bg: #fff1c2; --pick: #b34700; --pick-bg: #ffc078; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--ink); background: #f4f6f9; }
+header { display: flex; align-items: baseline; gap: 10px; padding: 10px 18px; background: #1f2933; color: #fff; }
+header h1 { margin: 0 14px 0 0; font-size: 18px; font-weight: 600; }
+header .label { color: #aab4c0; }
+.badge { margin-left: auto; padding: 2px 10px; border-radius: 10px; background: #3e4c59; font-size: 12px; }
+.badge.on { background: #2f9e44; }
+#timeline { display: grid; grid-template-columns: auto 1fr auto auto; gap: 6px 10px; align-items: center; padding: 10px 18px; background: #fff; border-bottom: 1px solid var(--line); }
+#timeline input { width: 100%; }
+#timeline button { font: inherit; padding: 3px 10px; border: 1px solid var(--line); border-radius: 4px; background: #fff; cursor: pointer; }
+#follow.on { background: #2f9e44; border-color: #2f9e44; color: #fff; }
+#position { grid-column: 1 / -1; color: var(--muted); }
+#event { grid-column: 1 / -1; font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
+#problem { margin: 10px 18px 0; padding: 8px 12px; border: 1px solid #e03131; background: #fff5f5; color: #c92a2a; white-space: pre-wrap; }
+main { display: grid; grid-template-columns: minmax(420px, 1fr) 2fr; gap: 16px; padding: 16px 18px; align-items: start; }
+h2 { font-size: 15px; margin: 0 0 8px; }
+.hint { font-weight: normal; color: var(--muted); font-size: 12px; margin-left: 6px; }
+#side { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px; }
+table { width: 100%; border-collapse: collapse; margin-bottom: 16px; }
+th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-size: 12px; color: var(--muted); font-weight: 600; }
+td { overflow-wrap: anywhere; }
+tbody tr { cursor: pointer; }
+tbody tr:hover { background: #f1f5fb; }
+tr.removed td { color: var(--muted); text-decoration: line-through; }
+tr.selected { background: var(--pick-bg) !important; }
+td.none { color: #b6bfca; }
+#events { margin: 0; padding-left: 0; list-style: none; max-height: 320px; overflow: auto; font-size: 12px; }
+#events li { padding: 3px 6px; border-bottom: 1px solid #eef1f5; cursor: pointer; overflow-wrap: anywhere; }
+#events li.at { background: var(--accent-bg); font-weight: 600; }
+#events li.future { color: #aab4c0; }
+#events .pos { display: inline-block; min-width: 3.5em; color: var(--muted); }
+#charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 16px; }
+.chart { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
+.chart.wide { grid-column: 1 / -1; }
+.chart h3 { margin: 0; font-size: 15px; }
+.chart .description { margin: 2px 0 8px; color: var(--muted); font-size: 12px; }
+.figure svg { display: block; width: 100%; height: auto; }
+.figure .current > path, .figure .current > polygon { fill: var(--accent-bg); stroke: var(--accent); stroke-width: 2.5px; }
+.figure .current > text { font-weight: 700; }
+.figure .selected > path, .figure .selected > polygon { fill: var(--pick-bg); stroke: var(--pick); stroke-width: 3.5px; }
+.legend { margin: 8px 0 0; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 6px; font-size: 12px; }
+.legend li { padding: 2px 8px; border-radius: 10px; background: var(--accent-bg); border: 1px solid #f0d27a; overflow-wrap: anywhere; }
+.legend li.empty { background: #f1f3f5; border-color: var(--line); color: var(--muted); }
+.legend .state { font-weight: 600; margin-right: 4px; }
+`;
+
+export const APP_JS = `'use strict';
+(function () {
+  var byId = function (id) { return document.getElementById(id); };
+  var ui = {
+    cluster: byId('cluster'), live: byId('live'), slider: byId('slider'), prev: byId('prev'), next: byId('next'),
+    follow: byId('follow'), position: byId('position'), event: byId('event'), problem: byId('problem'),
+    nodes: byId('nodes-body'), events: byId('events'), charts: byId('charts'), selection: byId('selection')
+  };
+  var ROLE_COLUMNS = ['metadata-membership', 'log-server', 'worker'];
+  var entries = [];
+  var following = true;
+  var selected = null;
+  var charts = [];
+  var lastView = null;
+  var sequence = 0;
+
+  function el(tag, value, className) {
+    var node = document.createElement(tag);
+    if (value !== undefined && value !== null) node.textContent = String(value);
+    if (className) node.className = className;
+    return node;
+  }
+
+  function showProblem(problem) {
+    ui.problem.hidden = !problem;
+    ui.problem.textContent = problem || '';
+  }
+
+  function loadCharts() {
+    return fetch('/api/charts').then(function (response) { return response.json(); }).then(function (list) {
+      var parser = new DOMParser();
+      list.forEach(function (chart) {
+        var card = el('article', null, 'chart');
+        card.dataset.machine = chart.name;
+        card.append(el('h3', chart.name), el('p', chart.description, 'description'));
+        var figure = el('div', null, 'figure');
+        var parsed = parser.parseFromString(chart.svg, 'image/svg+xml').documentElement;
+        if (parsed.nodeName === 'svg') {
+          var svg = document.importNode(parsed, true);
+          var box = (svg.getAttribute('viewBox') || '').split(/\\s+/).map(Number);
+          if (box.length === 4 && box[2] > 900) card.classList.add('wide');
+          svg.removeAttribute('width');
+          svg.removeAttribute('height');
+          figure.append(svg);
+        }
+        var legend = el('ul', null, 'legend');
+        card.append(figure, legend);
+        ui.charts.append(card);
+        charts.push({ name: chart.name, states: chart.states, card: card, legend: legend });
+      });
+    });
+  }
+
+  function positionAt(index) { return index === 0 ? 0 : entries[index - 1].position; }
+
+  function renderPosition() {
+    var index = Number(ui.slider.value);
+    var entry = entries[index - 1];
+    ui.position.textContent = entries.length === 0 ? 'no events yet'
+      : index === 0 ? 'before the first event (' + entries.length + ' events)'
+      : 'event ' + index + ' of ' + entries.length + ' · position ' + entry.position + ' · revision ' + entry.revision + (following ? ' · following live' : '');
+    ui.event.textContent = entry ? (entry.at || '') + '  ' + entry.type + '  ' + entry.summary : '';
+    ui.follow.classList.toggle('on', following);
+    ui.prev.disabled = index === 0;
+    ui.next.disabled = index >= entries.length;
+    var first = Math.max(0, entries.length - 200);
+    var items = [];
+    for (var i = entries.length - 1; i >= first; i--) {
+      var e = entries[i];
+      var li = el('li', null, i + 1 === index ? 'at' : i + 1 > index ? 'future' : '');
+      li.dataset.index = String(i + 1);
+      li.append(el('span', e.position, 'pos'), el('span', e.summary));
+      items.push(li);
+    }
+    ui.events.replaceChildren.apply(ui.events, items);
+  }
+
+  function setIndex(index) {
+    index = Math.max(0, Math.min(entries.length, index));
+    ui.slider.max = String(entries.length);
+    ui.slider.value = String(index);
+    following = index === entries.length;
+    renderPosition();
+    load(positionAt(index));
+  }
+
+  function load(position) {
+    var mine = ++sequence;
+    fetch('/api/state?position=' + position).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (view) {
+      if (view && mine === sequence) renderView(view);
+    }).catch(function (error) { showProblem('could not load the state: ' + error); });
+  }
+
+  function subjectLabel(id) {
+    var node = lastView && lastView.nodes.find(function (n) { return n.id === id; });
+    return node ? id + ' ' + node.name : id;
+  }
+
+  function renderView(view) {
+    lastView = view;
+    document.body.dataset.position = String(view.position);
+    var rows = view.nodes.map(function (node) {
+      var row = el('tr', null, (node.removed ? 'removed' : '') + (node.id === selected ? ' selected' : ''));
+      row.dataset.nodeId = node.id;
+      row.append(el('td', node.id), el('td', node.name, 'name'), el('td', node.generation === null ? '' : node.generation),
+        el('td', node.removed ? 'removed' : node.roles.join(', ')));
+      ROLE_COLUMNS.forEach(function (machine) {
+        var state = node.states[machine];
+        row.append(el('td', state || '—', state ? 'state' : 'none'));
+      });
+      row.addEventListener('click', function () {
+        selected = selected === node.id ? null : node.id;
+        ui.selection.textContent = selected ? 'highlighting ' + subjectLabel(selected) + ' (click again to clear)' : 'click a row to highlight one node';
+        renderView(lastView);
+      });
+      return row;
+    });
+    ui.nodes.replaceChildren.apply(ui.nodes, rows);
+    charts.forEach(function (chart) {
+      chart.card.querySelectorAll('.current, .selected').forEach(function (node) { node.classList.remove('current', 'selected'); });
+      var occupancy = view.occupancy[chart.name] || {};
+      var items = [];
+      Object.keys(occupancy).forEach(function (value) {
+        var subjects = occupancy[value];
+        var id = chart.states[value];
+        var target = id ? chart.card.querySelector('[id="' + CSS.escape(id) + '"]') : null;
+        if (target) {
+          target.classList.add('current');
+          if (selected && subjects.indexOf(selected) >= 0) target.classList.add('selected');
+        }
+        var li = el('li');
+        li.dataset.state = value;
+        li.append(el('span', value, 'state'), el('span', subjects.map(subjectLabel).join(', ')));
+        items.push(li);
+      });
+      if (items.length === 0) items.push(el('li', 'no node in this machine at this position', 'empty'));
+      chart.legend.replaceChildren.apply(chart.legend, items);
+    });
+  }
+
+  ui.slider.addEventListener('input', function () { setIndex(Number(ui.slider.value)); });
+  ui.prev.addEventListener('click', function () { setIndex(Number(ui.slider.value) - 1); });
+  ui.next.addEventListener('click', function () { setIndex(Number(ui.slider.value) + 1); });
+  ui.follow.addEventListener('click', function () { setIndex(entries.length); });
+  ui.events.addEventListener('click', function (event) {
+    var item = event.target.closest('li');
+    if (item && item.dataset.index) setIndex(Number(item.dataset.index));
+  });
+
+  loadCharts().then(function () {
+    var stream = new EventSource('/api/stream');
+    stream.addEventListener('open', function () { ui.live.textContent = 'live'; ui.live.classList.add('on'); });
+    stream.addEventListener('error', function () { ui.live.textContent = 'reconnecting…'; ui.live.classList.remove('on'); });
+    stream.addEventListener('timeline', function (message) {
+      var data = JSON.parse(message.data);
+      entries = data.entries;
+      ui.cluster.textContent = data.cluster === null ? '(no cluster yet)' : data.cluster;
+      showProblem(data.problem);
+      setIndex(following ? entries.length : Math.min(Number(ui.slider.value), entries.length));
+    });
+    stream.addEventListener('append', function (message) {
+      var entry = JSON.parse(message.data);
+      entries.push(entry);
+      if (following) setIndex(entries.length);
+      else { ui.slider.max = String(entries.length); renderPosition(); }
+    });
+    stream.addEventListener('problem', function (message) { showProblem(JSON.parse(message.data).problem); });
+  }).catch(function (error) { showProblem('could not load the charts: ' + error); });
+})();
+`;

@@ -1,0 +1,235 @@
+/**
+ * The local viewer: a read-only node:http server (loopback by default) serving one self-contained page, the charts
+ * rendered server-side, the nodes' states at any position of the cluster stream, and server-sent events for live
+ * appends. It reads the store through a subscription (catch-up, then live; the sqlite adapter polls, so writes by
+ * other processes show up too) and never writes.
+ *
+ * Security: every response carries a strict Content-Security-Policy (same-origin scripts and styles only, no inline
+ * code, no framing); the page renders every datum with `textContent`. When bound to a loopback address, requests
+ * must name a loopback host (a DNS-rebinding page cannot read the viewer).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { AnyStateMachine } from 'xstate';
+import { ClusterchartError, isClusterchartError } from '../domain/errors.js';
+import { clusterStreamId, transitionOf } from '../domain/events.js';
+import type { EventStore, RecordedEvent, Subscription } from '../store/event-store.js';
+import { APP_CSS, APP_JS, PAGE_HTML } from './assets.js';
+import { machineStateNodes, renderSvg, stateElementId, toDot } from './export.js';
+import { ClusterHistory } from './history.js';
+import { startInspectionRelay, type InspectionRelay } from './inspect-relay.js';
+
+export type ViewerOptions = Readonly<{
+  store: EventStore;
+  /** The cluster to show; when absent, the first cluster stream found in the store. */
+  cluster?: string;
+  /** Statecharts by machine name (the registry's, in the CLI). */
+  machines: Readonly<Record<string, Readonly<{ machine: AnyStateMachine; description?: string }>>>;
+  host?: string;
+  /** 0 (default): any free port. */
+  port?: number;
+  /** Also relay live transitions to @statelyai/inspect clients over a loopback WebSocket (port 0: any free port). */
+  inspect?: false | Readonly<{ port?: number }>;
+  logger?: Logger;
+}>;
+
+export interface Viewer {
+  /** `http://HOST:PORT/` */
+  readonly url: string;
+  /** The inspection relay's `ws://` URL, when `inspect` was asked for. */
+  readonly inspectUrl: string | null;
+  /** Resolves once the viewer has read the store up to `position` (any stream). */
+  waitForPosition(position: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A chart as the page receives it: the SVG and which element draws each state value. */
+export type ChartView = Readonly<{ name: string; description: string; svg: string; states: Readonly<Record<string, string>> }>;
+
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+} as const;
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+async function renderCharts(machines: ViewerOptions['machines']): Promise<ChartView[]> {
+  const charts: ChartView[] = [];
+  for (const [name, { machine, description }] of Object.entries(machines)) {
+    const svg = (await renderSvg(toDot(machine))).replace(/^[\s\S]*?(?=<svg)/, '');
+    // State values are paths relative to the root (`ReadWrite`, `Maintenance.Disk.Checking`).
+    const states = Object.fromEntries(machineStateNodes(machine).map((node) => [node.path.join('.'), stateElementId(node.id)]));
+    charts.push({ name, description: description ?? '', svg, states });
+  }
+  return charts;
+}
+
+/**
+ * Starts the viewer and resolves once it listens.
+ *
+ * @example
+ * const viewer = await startViewer({ store, machines: MACHINES, port: 8080 });
+ * console.log(viewer.url); // http://127.0.0.1:8080/
+ */
+export async function startViewer(options: ViewerOptions): Promise<Viewer> {
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger?.child({ subsystem: 'view' });
+  const charts = JSON.stringify(await renderCharts(options.machines));
+  const machines = Object.fromEntries(Object.entries(options.machines).map(([name, entry]) => [name, entry.machine]));
+
+  let history: ClusterHistory | undefined = options.cluster === undefined ? undefined : new ClusterHistory(clusterStreamId(options.cluster));
+  let problem: string | null = null;
+  let seenPosition = 0;
+  const waiters = new Set<{ position: number; resolve: () => void }>();
+  const streams = new Set<ServerResponse>();
+
+  const relay: InspectionRelay | null = options.inspect === undefined || options.inspect === false
+    ? null
+    : await startInspectionRelay({ host, port: options.inspect.port ?? 0, machines });
+
+  const send = (response: ServerResponse, event: string, data: unknown): void => {
+    response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const broadcast = (event: string, data: unknown): void => {
+    for (const response of streams) send(response, event, data);
+  };
+
+  const ingest = (recorded: RecordedEvent): void => {
+    seenPosition = recorded.position;
+    let discovered = false;
+    if (history === undefined && recorded.streamId.startsWith('cluster-')) {
+      history = new ClusterHistory(recorded.streamId);
+      discovered = true;
+    }
+    if (history !== undefined && problem === null && recorded.streamId === history.streamId) {
+      let added: ReturnType<ClusterHistory['add']>;
+      try {
+        added = history.add(recorded);
+      } catch (error) {
+        problem = isClusterchartError(error) ? `${error.code}: ${error.message}` : String(error);
+        logger?.error({ position: recorded.position, problem }, 'the viewer cannot read the cluster history past this event');
+        broadcast('problem', { problem });
+        return;
+      }
+      // A page opened before the cluster existed learns its name from a fresh timeline.
+      broadcast(discovered ? 'timeline' : 'append', discovered ? timeline() : added.entry);
+      const transition = transitionOf(added.event);
+      if (relay !== null && transition !== null) relay.publishTransition(transition);
+    }
+    for (const waiter of waiters) {
+      if (waiter.position <= seenPosition) {
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  };
+
+  const subscription: Subscription = options.store.subscribeToAll({}, ingest);
+  subscription.done.catch((error: unknown) => {
+    problem = `the store subscription ended: ${error instanceof Error ? error.message : String(error)}`;
+    logger?.error({ problem }, 'viewer subscription failed');
+    broadcast('problem', { problem });
+  });
+
+  const timeline = () => ({ cluster: history === undefined ? null : history.streamId.slice('cluster-'.length), entries: history?.entries ?? [], problem });
+
+  function route(request: IncomingMessage, response: ServerResponse): void {
+    const url = new URL(request.url ?? '/', 'http://viewer.invalid');
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return reply(response, 405, 'application/json', JSON.stringify({ error: { code: 'InvalidInput', message: 'The viewer is read-only: only GET is served.' } }), { allow: 'GET, HEAD' });
+    }
+    switch (url.pathname) {
+      case '/':
+      case '/index.html':
+        return reply(response, 200, 'text/html; charset=utf-8', PAGE_HTML);
+      case '/app.js':
+        return reply(response, 200, 'text/javascript; charset=utf-8', APP_JS);
+      case '/app.css':
+        return reply(response, 200, 'text/css; charset=utf-8', APP_CSS);
+      case '/api/charts':
+        return reply(response, 200, 'application/json', charts);
+      case '/api/timeline':
+        return reply(response, 200, 'application/json', JSON.stringify(timeline()));
+      case '/api/state': {
+        const raw = url.searchParams.get('position');
+        const position = raw === null || raw === '' ? undefined : Number(raw);
+        if (position !== undefined && (!Number.isSafeInteger(position) || position < 0)) {
+          return reply(response, 400, 'application/json', JSON.stringify({ error: { code: 'InvalidInput', message: `position must be a whole number >= 0, not "${raw}".` } }));
+        }
+        if (history === undefined) return reply(response, 404, 'application/json', JSON.stringify({ error: { code: 'ClusterNotFound', message: 'The store holds no cluster yet.' } }));
+        return reply(response, 200, 'application/json', JSON.stringify(history.viewAt(position)));
+      }
+      case '/api/stream':
+        response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
+        response.write('retry: 2000\n\n');
+        send(response, 'timeline', timeline());
+        streams.add(response);
+        request.on('close', () => streams.delete(response));
+        return;
+      default:
+        return reply(response, 404, 'application/json', JSON.stringify({ error: { code: 'InvalidInput', message: `Nothing is served at ${url.pathname}.` } }));
+    }
+  }
+
+  const server = createServer((request, response) => {
+    if (LOOPBACK.test(host) && !LOOPBACK.test(hostnameOf(request.headers.host))) {
+      return reply(response, 421, 'application/json', JSON.stringify({ error: { code: 'InvalidInput', message: 'The viewer answers only to loopback host names.' } }));
+    }
+    try {
+      route(request, response);
+    } catch (error) {
+      logger?.error({ err: error }, 'viewer request failed');
+      const { code, message } = isClusterchartError(error) ? error : new ClusterchartError('HistoryInvalid', String(error));
+      if (!response.headersSent) reply(response, 500, 'application/json', JSON.stringify({ error: { code, message } }));
+      else response.end();
+    }
+  });
+  // Comment lines keep idle event streams open through proxies and let the server notice closed tabs.
+  const keepAlive = setInterval(() => {
+    for (const response of streams) response.write(': keep-alive\n\n');
+  }, 15_000);
+  keepAlive.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  logger?.info({ url: options.store.url }, 'viewer reading the store');
+
+  return {
+    url: `http://${shownHost}:${address.port}/`,
+    inspectUrl: relay?.url ?? null,
+    waitForPosition(position) {
+      if (position <= seenPosition) return Promise.resolve();
+      return new Promise((resolve) => waiters.add({ position, resolve }));
+    },
+    async close() {
+      clearInterval(keepAlive);
+      for (const response of streams) response.end();
+      streams.clear();
+      await subscription.stop();
+      await relay?.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function reply(response: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}): void {
+  response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type.includes('charset') ? type : `${type}; charset=utf-8`, ...extra });
+  response.end(response.req.method === 'HEAD' ? undefined : body);
+}
+
+function hostnameOf(hostHeader: string | undefined): string {
+  if (hostHeader === undefined) return '';
+  const bracketed = /^\[([^\]]+)\]/.exec(hostHeader);
+  return bracketed?.[1] ?? hostHeader.replace(/:\d+$/, '');
+}
