@@ -6,7 +6,7 @@
  * subscription delivers them so), which is what makes "the prefix up to position P" a binary search.
  */
 import { applyClusterEvent, copyClusterState, foldEvents, type MutableClusterState } from '../domain/apply.js';
-import { emptyClusterState, type ClusterState } from '../domain/cluster-state.js';
+import { emptyClusterState } from '../domain/cluster-state.js';
 import { parseDomainEvent, transitionOf, type DomainEvent } from '../domain/events.js';
 import type { RecordedEvent } from '../store/event-store.js';
 import { viewOf, type ViewState } from './model.js';
