@@ -247,12 +247,18 @@ export function validateReadStreamOptions(options: ReadStreamOptions | undefined
   return { fromRevision, backwards: direction === 'backwards', maxCount: validateMaxCount(options?.maxCount) };
 }
 
-export function validateReadAllOptions(options: ReadAllOptions | undefined): { fromPosition: number; maxCount: number } {
-  const fromPosition = options?.fromPosition ?? 1;
-  if (!(Number.isSafeInteger(fromPosition) && fromPosition >= 0)) {
-    throw new ClusterchartError('InvalidInput', `fromPosition must be an integer >= 0, got ${describe(fromPosition)}.`, {});
+/** `fromPosition` is the first position the read may return (inclusive); `afterPosition` is turned into it. */
+export function validateReadAllOptions(options: ReadAllOptions | undefined): { fromPosition: number; exclusive: boolean; maxCount: number } {
+  const maxCount = validateMaxCount(options?.maxCount);
+  const { fromPosition, afterPosition } = options ?? {};
+  if (fromPosition !== undefined && afterPosition !== undefined) {
+    throw new ClusterchartError('InvalidInput', 'readAll takes fromPosition (inclusive) or afterPosition (exclusive), not both.', {});
   }
-  return { fromPosition, maxCount: validateMaxCount(options?.maxCount) };
+  const given = afterPosition ?? fromPosition ?? 0;
+  if (!(typeof given === 'number' && Number.isSafeInteger(given) && given >= 0)) {
+    throw new ClusterchartError('InvalidInput', `${afterPosition !== undefined ? 'afterPosition' : 'fromPosition'} must be an integer >= 0, got ${describe(given)}.`, {});
+  }
+  return afterPosition !== undefined ? { fromPosition: given + 1, exclusive: true, maxCount } : { fromPosition: given, exclusive: false, maxCount };
 }
 
 export function validateCheckpoint(fromPosition: unknown): number {
@@ -336,4 +342,28 @@ export function pagedIterable<T>(start: () => PageFetcher<T>): AsyncIterable<T> 
       };
     },
   };
+}
+
+/** The text with the `user:password@` of every URL in it removed, safe for logs and error messages. */
+export function redactUrl(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/?#\s]*@/gi, '$1');
+}
+
+/** Schemes of EventStoreDB / KurrentDB connection strings, mapped to those the 6.x client parses. */
+const ESDB_SCHEMES: Readonly<Record<string, string>> = {
+  esdb: 'esdb',
+  'esdb+discover': 'esdb+discover',
+  kurrentdb: 'esdb',
+  'kurrentdb+discover': 'esdb+discover',
+  kurrent: 'esdb',
+  'kurrent+discover': 'esdb+discover',
+  kdb: 'esdb',
+  'kdb+discover': 'esdb+discover',
+};
+
+/** The 6.x client's connection string for an EventStoreDB / KurrentDB URL, or undefined for another scheme. */
+export function esdbConnectionString(url: string): string | undefined {
+  const match = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
+  const scheme = ESDB_SCHEMES[match?.[1]?.toLowerCase() ?? ''];
+  return match === null || scheme === undefined ? undefined : `${scheme}${url.slice(match[1]!.length)}`;
 }

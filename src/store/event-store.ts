@@ -52,6 +52,12 @@ export type ReadStreamOptions = Readonly<{
 export type ReadAllOptions = Readonly<{
   /** Inclusive; default: the first event. */
   fromPosition?: number;
+  /**
+   * Exclusive: the position of the last event already read (a checkpoint); the read starts after it. Use this
+   * rather than `fromPosition: checkpoint + 1`: on EventStoreDB only positions of events are valid read positions.
+   * At most one of `fromPosition` and `afterPosition`.
+   */
+  afterPosition?: number;
   maxCount?: number;
 }>;
 

@@ -16,3 +16,5 @@ export type {
 export { createMemoryStore } from './memory.js';
 export { openStore, parseStoreUrl, redactUrl, type StoreLocation } from './open-store.js';
 export { openSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteEventStore, type SqliteStoreOptions } from './sqlite.js';
+// The EventStoreDB adapter loads the gRPC client (slow to import): reach it through openStore or import './esdb.js'.
+export type { EsdbClient, EsdbStoreOptions } from './esdb.js';

@@ -4,13 +4,16 @@
  * Adapters are loaded on demand, so a process that uses SQLite never loads the gRPC client and vice versa.
  */
 import { ClusterchartError } from '../domain/errors.js';
+import { esdbConnectionString, redactUrl } from './common.js';
 import type { EventStore } from './event-store.js';
+
+export { redactUrl };
 
 export type StoreLocation =
   | Readonly<{ kind: 'memory' }>
   | Readonly<{ kind: 'sqlite'; path: string }>
-  /** `connectionString` uses the `esdb` schemes the 6.x client understands. */
-  | Readonly<{ kind: 'esdb'; connectionString: string }>;
+  /** `url` as given; `connectionString` rewritten to the `esdb` schemes the 6.x client understands. */
+  | Readonly<{ kind: 'esdb'; url: string; connectionString: string }>;
 
 const EXAMPLES = "'sqlite:./clusterchart.db', 'memory:' or 'esdb://localhost:2113?tls=false'";
 
@@ -30,12 +33,8 @@ export function parseStoreUrl(url: string): StoreLocation {
     }
     return { kind: 'sqlite', path };
   }
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed)?.[1]?.toLowerCase();
-  if (scheme === 'esdb' || scheme === 'esdb+discover') return { kind: 'esdb', connectionString: trimmed };
-  if (scheme === 'kurrentdb' || scheme === 'kurrentdb+discover' || scheme === 'kurrent' || scheme === 'kurrent+discover' || scheme === 'kdb' || scheme === 'kdb+discover') {
-    const rest = trimmed.slice(trimmed.indexOf('://'));
-    return { kind: 'esdb', connectionString: `${scheme.endsWith('+discover') ? 'esdb+discover' : 'esdb'}${rest}` };
-  }
+  const connectionString = esdbConnectionString(trimmed);
+  if (connectionString !== undefined) return { kind: 'esdb', url: trimmed, connectionString };
   throw new ClusterchartError('InvalidInput', `Unknown store URL "${redactUrl(trimmed)}": use ${EXAMPLES}.`, { url: redactUrl(trimmed) });
 }
 
@@ -57,13 +56,10 @@ export async function openStore(url: string): Promise<EventStore> {
       const { openSqliteStore } = await import('./sqlite.js');
       return openSqliteStore(location.path);
     }
-    case 'esdb':
-      // Interim (issue 3 in progress): these adapters land in the next commits.
-      throw new ClusterchartError('StoreUnavailable', `The ${location.kind} adapter is not available in this build yet; use 'memory:' for now.`, { url: redactUrl(url) });
+    case 'esdb': {
+      const { openEsdbStore } = await import('./esdb.js');
+      return openEsdbStore(location.url);
+    }
   }
 }
 
-/** The URL with any `user:password@` removed, safe for logs and error messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1');
-}

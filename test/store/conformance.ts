@@ -322,7 +322,16 @@ export function describeEventStoreConformance(name: string, factory: () => Promi
         expect(from.map((e) => e.type)).toEqual(['A1', 'C0', 'B1']);
         const two = await collect(store.readAll({ fromPosition: all[1]!.position, maxCount: 2 }));
         expect(two.map((e) => e.type)).toEqual(['B0', 'A1']);
-        expect(await collect(store.readAll({ fromPosition: all[4]!.position + 1, maxCount: 0 }))).toEqual([]);
+        expect(await collect(store.readAll({ fromPosition: all[4]!.position, maxCount: 0 }))).toEqual([]);
+      });
+
+      it('afterPosition reads after a checkpoint (exclusive); it cannot be combined with fromPosition', async () => {
+        for (const t of ['A', 'B', 'C']) await store.appendToStream(stream('a'), [event(t)]);
+        const all = await readMineAll();
+        expect((await collect(store.readAll({ afterPosition: all[0]!.position }))).filter(mine).map((e) => e.type)).toEqual(['B', 'C']);
+        expect((await collect(store.readAll({ afterPosition: all[1]!.position, maxCount: 1 }))).map((e) => e.type)).toEqual(['C']);
+        expect((await collect(store.readAll({ afterPosition: all[2]!.position }))).filter(mine)).toEqual([]);
+        await refusal(collect(store.readAll({ afterPosition: 1, fromPosition: 1 })), 'InvalidInput');
       });
 
       it.runIf(features.isolated)('an empty store reads as empty; readAll from the start yields exactly the appended events', async () => {
@@ -332,7 +341,7 @@ export function describeEventStoreConformance(name: string, factory: () => Promi
         const all = await collect(store.readAll());
         expect(all.map((e) => e.type)).toEqual(['A0', 'A1', 'B0']);
         expect(all[0]!.position).toBeGreaterThanOrEqual(1);
-        expect(await collect(store.readAll({ fromPosition: all[2]!.position + 1 }))).toEqual([]);
+        expect(await collect(store.readAll({ afterPosition: all[2]!.position }))).toEqual([]);
         expect(await collect(store.readAll({ fromPosition: 0 }))).toEqual(all);
       });
 
