@@ -17,6 +17,8 @@ import { register as audit } from './audit.js';
 import { register as verify } from './verify.js';
 import { register as migrate } from './migrate.js';
 import { register as demo } from './demo.js';
+import { register as machines } from './machines.js';
+import { register as view } from './view.js';
 
 const COMMANDS: readonly Register[] = [
   provision,
@@ -32,6 +34,8 @@ const COMMANDS: readonly Register[] = [
   verify,
   migrate,
   demo,
+  machines,
+  view,
 ];
 
 const code = await runCli(process.argv.slice(2), COMMANDS, {

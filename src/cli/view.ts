@@ -1,0 +1,66 @@
+/**
+ * `clusterchart view [--port N] [--host 127.0.0.1] [--inspect [PORT]]`: the local viewer. Prints its URL on stdout
+ * (with --json: `{"url": "...", "inspect": "ws://..." | null}`), then serves until SIGINT/SIGTERM. Read-only: it opens
+ * the store, never writes to it.
+ */
+import type { Command } from 'commander';
+import { MACHINES } from '../../machines/index.js';
+import { isClusterchartError } from '../domain/errors.js';
+import { startViewer } from '../view/server.js';
+import type { CliContext, Run } from './context.js';
+import { parseIntegerArg } from './parse.js';
+
+type ViewOptions = { port: number; host: string; inspect?: true | number };
+
+const parsePort = parseIntegerArg('port', 0, 65535);
+
+/** The cluster to show: --cluster, else the only one; on a store without a cluster, the first one to appear. */
+async function clusterToShow(run: Run): Promise<string | undefined> {
+  try {
+    return await run.clusterName();
+  } catch (error) {
+    if (isClusterchartError(error, 'ClusterNotFound')) return undefined;
+    throw error;
+  }
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+export function register(program: Command, cli: CliContext): void {
+  program
+    .command('view')
+    .description('serve the local statechart viewer (charts, node states, replay timeline, live updates); read-only')
+    .option('--port <n>', 'port to listen on (0: any free port)', parsePort, 0)
+    .option('--host <host>', 'address to bind; keep the loopback default unless you mean to expose the viewer', '127.0.0.1')
+    .option('--inspect [port]', 'also relay live transitions to @statelyai/inspect clients over a loopback WebSocket', parsePort)
+    .action(
+      cli.action(async (run, options: ViewOptions) => {
+        const store = await run.store();
+        const cluster = await clusterToShow(run);
+        const viewer = await startViewer({
+          store,
+          cluster,
+          machines: MACHINES,
+          host: options.host,
+          port: options.port,
+          inspect: options.inspect === undefined ? false : { port: options.inspect === true ? 0 : options.inspect },
+          logger: run.logger,
+        });
+        run.out.data({ url: viewer.url, inspect: viewer.inspectUrl }, () =>
+          [`clusterchart viewer: ${viewer.url}`, ...(viewer.inspectUrl === null ? [] : [`inspection relay: ${viewer.inspectUrl}`]), 'press Ctrl+C to stop'].join('\n'),
+        );
+        await untilSignal();
+        await viewer.close();
+      }),
+    );
+}
