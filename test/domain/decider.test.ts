@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type ClusterState,
   type Command,
+  type Decision,
   type DomainEvent,
   type LiveNode,
   type PlainNodeId,
@@ -34,6 +35,11 @@ const setStorage = (node: number, state: string, force = false) => command('SetS
 const setWorker = (node: number, state: string, force = false) => command('SetWorkerState', { node, state, force });
 const join = (node: number, createdAt?: string) => command('JoinMetadataCluster', createdAt === undefined ? { node } : { node, createdAt });
 const removeNodes = (...nodes: number[]) => command('RemoveNodes', { nodes });
+
+const accepted = (d: Decision): readonly DomainEvent[] => {
+  if (!d.ok) throw d.error;
+  return d.events;
+};
 
 const live = (state: ClusterState, id: number): LiveNode => {
   const entry = state.nodes[id];
@@ -151,7 +157,7 @@ describe('node identity (DOMAIN.md §1; scenarios #1-#9)', () => {
       commandId: 'x',
       data: { name: 'a', roles: ['worker'], address: '', autoJoin: true, forceNodeId: 0 as PlainNodeId },
     } as const satisfies Command<'RegisterNode'>;
-    const d = decide(foldEvents(emptyClusterState(), (decide(emptyClusterState(), provision()) as { events: DomainEvent[] }).events), handBuilt);
+    const d = decide(foldEvents(emptyClusterState(), accepted(decide(emptyClusterState(), provision()))), handBuilt);
     expect(d.ok ? 'accepted' : d.error.code).toBe('ReservedNodeId');
     expect(d.ok ? '' : d.error.message).toMatch(/reserved/);
   });
@@ -295,7 +301,7 @@ describe('node identity (DOMAIN.md §1; scenarios #1-#9)', () => {
   });
 
   it('history holding a live N0 fails with LegacyNodeZero naming the position; impossible history with HistoryInvalid', () => {
-    const provisioned = foldEvents(emptyClusterState(), (decide(emptyClusterState(), provision()) as { events: DomainEvent[] }).events);
+    const provisioned = foldEvents(emptyClusterState(), accepted(decide(emptyClusterState(), provision())));
     const zero: DomainEvent = {
       type: 'NodeRegistered',
       data: {
@@ -650,7 +656,7 @@ describe('results of retried commands (DOMAIN.md §6)', () => {
   it('resultOf rebuilds the original outcome from the recorded events, marked alreadyApplied', () => {
     const cmd = register('a', ['log-server', 'metadata-server']);
     const out = given(provision()).when(cmd).then([{ type: 'NodeRegistered' }, { type: 'MetadataConfigurationChanged' }, { type: 'MetadataServerStateChanged' }]);
-    const later = foldEvents(out.after, (decide(out.after, register('a', ['log-server', 'metadata-server'])) as { events: DomainEvent[] }).events);
+    const later = foldEvents(out.after, accepted(decide(out.after, register('a', ['log-server', 'metadata-server']))));
     expect(resultOf(cmd, out.events, later)).toEqual({ ...out.result, alreadyApplied: true });
     const start = command('StartLogServer', { node: 1, marker: null });
     const dataLoss = given(provision(), register('a', ['log-server']), provisionLog(1)).when(start).then([{ type: 'StorageStateChanged' }]);
