@@ -13,6 +13,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>clusterchart viewer</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/app.css">
 <script src="/app.js" defer></script>
 </head>
@@ -63,14 +64,18 @@ header .label { color: #aab4c0; }
 #position { grid-column: 1 / -1; color: var(--muted); }
 #event { grid-column: 1 / -1; font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
 #problem { margin: 10px 18px 0; padding: 8px 12px; border: 1px solid #e03131; background: #fff5f5; color: #c92a2a; white-space: pre-wrap; }
-main { display: grid; grid-template-columns: minmax(420px, 1fr) 2fr; gap: 16px; padding: 16px 18px; align-items: start; }
+main { display: grid; grid-template-columns: minmax(560px, 36%) minmax(0, 1fr); gap: 16px; padding: 16px 18px; align-items: start; }
 h2 { font-size: 15px; margin: 0 0 8px; }
 .hint { font-weight: normal; color: var(--muted); font-size: 12px; margin-left: 6px; }
-#side { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px; }
-table { width: 100%; border-collapse: collapse; margin-bottom: 16px; }
+#side { overflow-x: auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px; }
+table { width: 100%; border-collapse: collapse; margin-bottom: 16px; font-size: 13px; }
 th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; }
 td { overflow-wrap: anywhere; }
+td.state, td.none { overflow-wrap: normal; white-space: nowrap; }
+td.roles { overflow-wrap: normal; }
+td.name { min-width: 5.5em; }
+.role { white-space: nowrap; }
 tbody tr { cursor: pointer; }
 tbody tr:hover { background: #f1f5fb; }
 tr.removed td { color: var(--muted); text-decoration: line-through; }
@@ -81,12 +86,11 @@ td.none { color: #b6bfca; }
 #events li.at { background: var(--accent-bg); font-weight: 600; }
 #events li.future { color: #aab4c0; }
 #events .pos { display: inline-block; min-width: 3.5em; color: var(--muted); }
-#charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 16px; }
-.chart { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
-.chart.wide { grid-column: 1 / -1; }
+#charts { min-width: 0; display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+.chart { flex: 1 1 100%; min-width: 0; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
 .chart h3 { margin: 0; font-size: 15px; }
 .chart .description { margin: 2px 0 8px; color: var(--muted); font-size: 12px; }
-.figure svg { display: block; width: 100%; height: auto; }
+.figure svg { display: block; max-width: 100%; height: auto; margin: 0 auto; }
 .figure .current > path, .figure .current > polygon { fill: var(--accent-bg); stroke: var(--accent); stroke-width: 2.5px; }
 .figure .current > text { font-weight: 700; }
 .figure .selected > path, .figure .selected > polygon { fill: var(--pick-bg); stroke: var(--pick); stroke-width: 3.5px; }
@@ -135,10 +139,6 @@ export const APP_JS = `'use strict';
         var parsed = parser.parseFromString(chart.svg, 'image/svg+xml').documentElement;
         if (parsed.nodeName === 'svg') {
           var svg = document.importNode(parsed, true);
-          var box = (svg.getAttribute('viewBox') || '').split(/\\s+/).map(Number);
-          if (box.length === 4 && box[2] > 900) card.classList.add('wide');
-          svg.removeAttribute('width');
-          svg.removeAttribute('height');
           figure.append(svg);
         }
         var legend = el('ul', null, 'legend');
@@ -196,6 +196,12 @@ export const APP_JS = `'use strict';
     return node ? id + ' ' + node.name : id;
   }
 
+  function rolesCell(node) {
+    var cell = el('td', node.removed ? 'removed' : null, 'roles');
+    if (!node.removed) node.roles.forEach(function (role, i) { cell.append(el('span', role + (i < node.roles.length - 1 ? ',' : ''), 'role'), ' '); });
+    return cell;
+  }
+
   function renderView(view) {
     lastView = view;
     document.body.dataset.position = String(view.position);
@@ -203,7 +209,7 @@ export const APP_JS = `'use strict';
       var row = el('tr', null, (node.removed ? 'removed' : '') + (node.id === selected ? ' selected' : ''));
       row.dataset.nodeId = node.id;
       row.append(el('td', node.id), el('td', node.name, 'name'), el('td', node.generation === null ? '' : node.generation),
-        el('td', node.removed ? 'removed' : node.roles.join(', ')));
+        rolesCell(node));
       ROLE_COLUMNS.forEach(function (machine) {
         var state = node.states[machine];
         row.append(el('td', state || '—', state ? 'state' : 'none'));

@@ -217,17 +217,20 @@ function anchorOf(node: StateNodeLike): StateNodeLike {
 }
 
 /**
- * Graphviz DOT, laid out left to right: states are rounded boxes (final states double-bordered), compound and parallel
+ * Graphviz DOT, laid out left to right (top to bottom above five states): states are rounded boxes (final states double-bordered), compound and parallel
  * states are clusters (parallel ones dashed), the initial state has an entry dot, transitions are labelled arrows
  * (one arrow per pair of states, one label line per transition).
  *
  * @example
  * const dot = toDot(workerMachine); // digraph "worker" { ... "worker.Active" -> "worker.Draining" [label="Drain"] }
  */
-export function toDot(machine: AnyStateMachine): string {
+export function toDot(machine: AnyStateMachine, options: Readonly<{ rankdir?: 'LR' | 'TB' }> = {}): string {
+  // Left to right reads best for a few states; a bigger chart (log-server has six, densely connected) is narrower
+  // and easier to follow top to bottom.
+  const rankdir = options.rankdir ?? (Object.keys(machine.root.states).length > 5 ? 'TB' : 'LR');
   const lines = [
     `digraph ${q(machine.id)} {`,
-    '  graph [rankdir=LR, compound=true, fontname="Helvetica", fontsize=12, nodesep=0.4, ranksep=0.6, pad=0.2];',
+    `  graph [rankdir=${rankdir}, compound=true, fontname="Helvetica", fontsize=12, nodesep=0.4, ranksep=0.6, pad=0.2];`,
     '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", color="#44546a", fontname="Helvetica", fontsize=12, margin="0.18,0.08"];',
     '  edge [color="#44546a", fontname="Helvetica", fontsize=10, arrowsize=0.7];',
   ];
