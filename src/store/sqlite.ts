@@ -15,8 +15,8 @@
  * - Subscriptions learn of appends made through the same store object at once, and of other processes' appends
  *   by polling every `pollIntervalMs` (default 100 ms) while idle.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import Database from 'better-sqlite3';
 import { ClusterchartError, isClusterchartError } from '../domain/errors.js';
 import {
@@ -351,7 +351,12 @@ function checkFileHeader(file: string): void {
     }
     size = stat.size;
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return;
+    if ((error as { code?: unknown }).code === 'ENOENT') {
+      if (!existsSync(dirname(file))) {
+        throw new ClusterchartError('StoreUnavailable', `Cannot create event store file ${file}: the directory ${dirname(file)} does not exist. Create it, or point the store URL elsewhere.`, { file });
+      }
+      return;
+    }
     if (isClusterchartError(error)) throw error;
     throw new ClusterchartError('StoreUnavailable', `Cannot read event store file ${file}: ${(error as Error).message}.`, { file }, { cause: error });
   }
