@@ -20,9 +20,10 @@
 import { freeze } from 'immer';
 import type { Logger } from 'pino';
 import { ClusterchartError, isClusterchartError } from '../domain/errors.js';
-import { type StoredDomainEvent, clusterStreamId, observationsStreamId, parseDomainEvent } from '../domain/events.js';
+import { clusterStreamId, observationsStreamId } from '../domain/events.js';
 import type { EventStore, RecordedEvent, Subscription } from '../store/event-store.js';
 import { type ProjectionCheckpoints, createMemoryCheckpoints } from '../store/projection-checkpoints.js';
+import { decodeRecordedEvent } from './projection-decode.js';
 import { type ProjectionFold, type Projection, applyProjectionEvents, createProjectionFold } from '../../projections/projection.js';
 
 export type ProjectionRunnerOptions = Readonly<{
@@ -68,32 +69,7 @@ export interface ProjectionRunner {
   stop(): Promise<void>;
 }
 
-/**
- * Decodes a recorded event into a frozen domain event (the boundary between a store and the projections).
- * Throws `UnknownEventType` / `HistoryInvalid` naming the position.
- */
-export function decodeRecordedEvent(raw: RecordedEvent): StoredDomainEvent {
-  const event = parseDomainEvent({ type: raw.type, data: raw.data, position: raw.position });
-  const metadata = raw.metadata as Readonly<Record<string, unknown>>;
-  if (typeof metadata.at !== 'string' || typeof metadata.commandId !== 'string') {
-    throw new ClusterchartError(
-      'HistoryInvalid',
-      `Event ${raw.type} at position ${raw.position} has no metadata.at or metadata.commandId: it was not written by clusterchart.`,
-      { type: raw.type, position: raw.position },
-    );
-  }
-  return freeze(
-    {
-      ...event,
-      id: raw.id,
-      streamId: raw.streamId,
-      revision: raw.revision,
-      position: raw.position,
-      metadata: raw.metadata as unknown as StoredDomainEvent['metadata'],
-    },
-    true,
-  );
-}
+export { decodeRecordedEvent };
 
 type Slot = {
   readonly projection: Projection<unknown>;
