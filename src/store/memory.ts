@@ -70,8 +70,11 @@ class MemoryEventStore implements EventStore {
       anyFound ||= s !== undefined;
       found.push(s === undefined ? undefined : { streamId: s.event.streamId, revision: s.event.revision, position: s.event.position, expected: s.expected });
     }
-    if (anyFound) return classifyExistingIds(streamId, expected, events, found);
+    // Same precedence as the sqlite store: a retry (its first id stored) is classified even though the revision
+    // moved on; otherwise the revision check comes first and only an append that passes it meets stored ids.
+    if (found[0] !== undefined) return classifyExistingIds(streamId, expected, events, found);
     checkExpectedRevision(streamId, expected, actual);
+    if (anyFound) return classifyExistingIds(streamId, expected, events, found);
     if (events.length === 0) return { nextRevision: actual, position: stream?.at(-1)?.position ?? 0 };
 
     const target = stream ?? [];
