@@ -15,7 +15,7 @@ export function register(program: Command, cli: CliContext): void {
     .option('--to <position>', 'last global position (inclusive)', parsePositionArg)
     .action(
       cli.action(async (run, options: Options) => {
-        const entries = (await run.views()).audit({
+        const entries = (await run.views(['audit'])).audit({
           ...(options.node === undefined ? {} : { node: `N${options.node}` }),
           ...(options.from === undefined ? {} : { fromPosition: options.from }),
           ...(options.to === undefined ? {} : { toPosition: options.to }),

@@ -14,7 +14,7 @@ import type { CommandResult } from '../domain/results.js';
 import type { EventStore } from '../store/event-store.js';
 import { openStore, parseStoreUrl } from '../store/open-store.js';
 import { createEngine, type Engine } from '../engine/engine.js';
-import { openReadViews, type ReadViews } from './read-views.js';
+import { openReadViews, type ReadViews, type ViewName } from './read-views.js';
 import { createOutput, type Output, type Writable } from './output.js';
 import { createProgress, type Progress } from './progress.js';
 import type { Input, Prompter } from './prompt.js';
@@ -196,9 +196,9 @@ export class Run {
     return this.#engine;
   }
 
-  /** The projections of the cluster, folded once (observe, health, audit). Writes nothing. */
-  async views(): Promise<ReadViews> {
-    this.#views ??= await openReadViews(await this.store(), await this.existingCluster(), this.logger);
+  /** The projections `views` need, folded once from the store. Writes nothing. */
+  async views(views: readonly ViewName[]): Promise<ReadViews> {
+    this.#views ??= await openReadViews(await this.store(), await this.existingCluster(), this.logger, views);
     return this.#views;
   }
 

@@ -116,7 +116,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
 
   /** The projections folded from the store as it is now (each call reads the history again: it is short). */
   const read = async <R>(use: (views: ReadViews) => R): Promise<R> => {
-    const views = await openReadViews(inner, cluster, logger);
+    const views = await openReadViews(inner, cluster, logger, ['observed', 'health', 'audit']);
     try {
       return use(views);
     } finally {

@@ -56,6 +56,7 @@ export function register(program: Command, cli: CliContext): void {
           command: 'nodes remove',
         });
         if (!confirmed) {
+          run.failCheck();
           run.out.data({ removed: [], alreadyRemoved: [], cancelled: true }, () => 'Cancelled: nothing was removed.');
           return;
         }

@@ -11,7 +11,7 @@ export function register(program: Command, cli: CliContext): void {
     .option('--as-of <position|iso>', 'the state as it was at a global position (inclusive) or at a time', parseAsOfArg)
     .action(
       cli.action(async (run, options: { asOf?: number | Date }) => {
-        const views = await run.views();
+        const views = await run.views(options.asOf === undefined ? ['observed'] : []);
         const view = options.asOf === undefined ? views.observed(run.now()) : await views.observedAsOf(options.asOf);
         const json = toObserveJson(view);
         run.out.data(json, () => observeText(json));

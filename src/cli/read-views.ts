@@ -8,8 +8,12 @@ import { type AuditEntry, type AuditFilter, auditEntries, auditTrailProjection }
 import { type ClusterHealth, clusterHealth } from '../../projections/health.js';
 import { nodesConfigurationProjection } from '../../projections/nodes-configuration.js';
 import { type ObservedClusterStateView, observedClusterState, observedClusterStateProjection } from '../../projections/observed-cluster-state.js';
+import type { Projection } from '../../projections/projection.js';
 import type { EventStore } from '../store/event-store.js';
 import { createProjectionRunner, type ProjectionRunner } from '../engine/projection-runner.js';
+
+/** What a command reads; only the projections it needs are folded. */
+export type ViewName = 'observed' | 'health' | 'audit';
 
 export interface ReadViews {
   /** ObservedClusterState judged at `now`. */
@@ -21,19 +25,26 @@ export interface ReadViews {
   close(): Promise<void>;
 }
 
+const PROJECTIONS: Readonly<Record<ViewName, readonly Projection<unknown>[]>> = {
+  observed: [observedClusterStateProjection],
+  health: [observedClusterStateProjection, nodesConfigurationProjection],
+  audit: [auditTrailProjection],
+};
+
 /**
- * Folds the cluster's streams once (the runner catches up, then is stopped by `close`).
+ * Folds the cluster's streams once into the projections `views` need (the runner catches up, then is stopped by
+ * `close`). Reading a view that was not asked for throws.
  *
  * @example
- * const views = await openReadViews(store, 'prod', logger);
+ * const views = await openReadViews(store, 'prod', logger, ['health']);
  * try { console.log(views.health(new Date()).healthy); } finally { await views.close(); }
  */
-export async function openReadViews(store: EventStore, cluster: string, logger: Logger): Promise<ReadViews> {
+export async function openReadViews(store: EventStore, cluster: string, logger: Logger, views: readonly ViewName[]): Promise<ReadViews> {
   const runner: ProjectionRunner = await createProjectionRunner({
     store,
     cluster,
     logger,
-    projections: [observedClusterStateProjection, nodesConfigurationProjection, auditTrailProjection],
+    projections: [...new Set(views.flatMap((view) => PROJECTIONS[view]))],
   });
   const observed = (now: Date) => observedClusterState(runner.get(observedClusterStateProjection), { now });
   return {
