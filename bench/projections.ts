@@ -18,8 +18,9 @@ import Database from 'better-sqlite3';
 import { nodesConfigurationProjection, observedClusterStateProjection } from '../projections/index.js';
 import type { DomainEvent, RunMode } from '../src/domain/index.js';
 import { createProjectionRunner } from '../src/engine/projection-runner.js';
-import type { EventData, JsonObject, JsonValue } from '../src/store/event-store.js';
+import type { EventData, JsonValue } from '../src/store/event-store.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
+import { BenchReport, type BenchOptions, median } from './report.js';
 
 type Sizes = { events: number; nodes: number; partitions: number };
 type ChildResult = { seconds: number; events: number; peakRssMb: number; stateHeapMb?: number; stateJsonMb?: number; alive?: number };
@@ -217,17 +218,14 @@ function inChild(kind: 'rebuild' | 'plain', path: string): Promise<ChildResult> 
 
 // --- main -------------------------------------------------------------------------------------------------------------
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const round = (x: number, digits = 2) => Number(x.toFixed(digits));
-
-function emit(metric: string, value: number, unit: string, baseline: string, baselineValue: number): { metric: string; value: number; unit: string; baseline: string; baselineValue: number; ratio: number } {
-  const line = { bench: 'projections', metric, value: round(value), unit, baseline, baselineValue: round(baselineValue), ratio: round(value / baselineValue, 3) };
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-  return line;
-}
-
-async function main(args: readonly string[]): Promise<void> {
-  const quick = args.includes('--quick');
+/**
+ * Runs the benchmark (`npm run bench -- projections [--quick]`).
+ *
+ * @example
+ * await run({ quick: true, args: ['--quick'] });
+ */
+export async function run(options: BenchOptions): Promise<void> {
+  const { quick } = options;
   const sizes: Sizes = quick ? { events: 50_000, nodes: 1_000, partitions: 100 } : { events: 1_000_000, nodes: 10_000, partitions: 1_000 };
   const dir = mkdtempSync(join(tmpdir(), 'clusterchart-bench-projections-'));
   try {
@@ -245,35 +243,25 @@ async function main(args: readonly string[]): Promise<void> {
     for (const r of [...rebuilds, ...plains]) if (r.events !== written) throw new Error(`a run read ${r.events} of ${written} events`);
 
     const rate = (r: ChildResult) => r.events / r.seconds;
-    const rebuildRate = median(rebuilds.map(rate));
-    const plainRate = median(plains.map(rate));
-    const lines = [
-      emit('cold_rebuild_events_per_s', rebuildRate, 'events/s', 'plain_read_json_parse', plainRate),
-      emit('cold_rebuild_seconds', median(rebuilds.map((r) => r.seconds)), 's', 'plain_read_json_parse', median(plains.map((r) => r.seconds))),
-      emit('cold_rebuild_peak_rss', median(rebuilds.map((r) => r.peakRssMb)), 'MB', 'plain_read_json_parse', median(plains.map((r) => r.peakRssMb))),
-      emit(`final_state_heap_${sizes.nodes}_nodes`, median(rebuilds.map((r) => r.stateHeapMb ?? 0)), 'MB', 'final_state_json', median(rebuilds.map((r) => r.stateJsonMb ?? 0))),
-    ];
-    process.stderr.write(
-      [
-        '',
-        `bench projections (${quick ? 'quick' : 'full'}: ${written} events, ${sizes.nodes} nodes, ${sizes.partitions} partitions; median of ${RUNS})`,
-        `${'metric'.padEnd(34)}${'value'.padStart(14)}  ${'unit'.padEnd(9)}${'baseline'.padEnd(24)}${'baseline value'.padStart(15)}${'ratio'.padStart(8)}`,
-        ...lines.map((l) => `${l.metric.padEnd(34)}${String(l.value).padStart(14)}  ${l.unit.padEnd(9)}${l.baseline.padEnd(24)}${String(l.baselineValue).padStart(15)}${String(l.ratio).padStart(8)}`),
-        `runs: rebuild ${rebuilds.map((r) => Math.round(rate(r))).join(', ')} events/s; plain ${plains.map((r) => Math.round(rate(r))).join(', ')} events/s`,
-        `targets: >= 500000 events/s, >= 0.6 of the plain read, peak RSS <= 300 MB`,
-        '',
-      ].join('\n'),
-    );
+    const report = new BenchReport('projections');
+    report.add('cold_rebuild_events_per_s', median(rebuilds.map(rate)), 'events/s', 'plain_read_json_parse', median(plains.map(rate)));
+    report.add('cold_rebuild_seconds', median(rebuilds.map((r) => r.seconds)), 's', 'plain_read_json_parse', median(plains.map((r) => r.seconds)));
+    report.add('cold_rebuild_peak_rss', median(rebuilds.map((r) => r.peakRssMb)), 'MB', 'plain_read_json_parse', median(plains.map((r) => r.peakRssMb)));
+    report.add(`final_state_heap_${sizes.nodes}_nodes`, median(rebuilds.map((r) => r.stateHeapMb ?? 0)), 'MB', 'final_state_json', median(rebuilds.map((r) => r.stateJsonMb ?? 0)));
+    report.printTable(`bench projections (${quick ? 'quick' : 'full'}: ${written} events, ${sizes.nodes} nodes, ${sizes.partitions} partitions; median of ${RUNS} runs, each in its own process)`, [
+      `runs: rebuild ${rebuilds.map((r) => Math.round(rate(r))).join(', ')} events/s; plain read ${plains.map((r) => Math.round(rate(r))).join(', ')} events/s`,
+      `final state: ${rebuilds[0]?.alive ?? 0} nodes in ObservedClusterState`,
+      'targets: >= 500000 events/s, >= 0.6 of the plain read, peak RSS <= 300 MB',
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+// A forked measurement child (see inChild); when imported by bench/run.ts, argv[2] is the bench name instead.
 const argv = process.argv.slice(2);
 if (argv[0] === '--child') {
   const [, kind, path] = argv;
   const result = kind === 'rebuild' ? await childRebuild(path!) : childPlainRead(path!);
   process.send?.(result);
-} else {
-  await main(argv);
 }
