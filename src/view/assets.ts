@@ -109,12 +109,17 @@ export const APP_JS = `'use strict';
     nodes: byId('nodes-body'), events: byId('events'), charts: byId('charts'), selection: byId('selection')
   };
   var ROLE_COLUMNS = ['metadata-membership', 'log-server', 'worker'];
-  var entries = [];
+  var HISTORY_BEFORE = 30;
+  var HISTORY_AFTER = 10;
+  // The slider's value is the number of events applied: 0 is the empty cluster, count the head.
+  var count = 0;
   var following = true;
   var selected = null;
   var charts = [];
   var lastView = null;
-  var sequence = 0;
+  var entries = new Map();
+  var stateRequest = 0;
+  var historyRequest = 0;
 
   function el(tag, value, className) {
     var node = document.createElement(tag);
@@ -123,13 +128,22 @@ export const APP_JS = `'use strict';
     return node;
   }
 
+  function json(url) {
+    return fetch(url).then(function (response) {
+      if (!response.ok) throw new Error(url + ' answered ' + response.status);
+      return response.json();
+    });
+  }
+
   function showProblem(problem) {
     ui.problem.hidden = !problem;
     ui.problem.textContent = problem || '';
   }
 
+  function remember(list) { list.forEach(function (entry) { entries.set(entry.revision, entry); }); }
+
   function loadCharts() {
-    return fetch('/api/charts').then(function (response) { return response.json(); }).then(function (list) {
+    return json('/api/charts').then(function (list) {
       var parser = new DOMParser();
       list.forEach(function (chart) {
         var card = el('article', null, 'chart');
@@ -137,10 +151,7 @@ export const APP_JS = `'use strict';
         card.append(el('h3', chart.name), el('p', chart.description, 'description'));
         var figure = el('div', null, 'figure');
         var parsed = parser.parseFromString(chart.svg, 'image/svg+xml').documentElement;
-        if (parsed.nodeName === 'svg') {
-          var svg = document.importNode(parsed, true);
-          figure.append(svg);
-        }
+        if (parsed.nodeName === 'svg') figure.append(document.importNode(parsed, true));
         var legend = el('ul', null, 'legend');
         card.append(figure, legend);
         ui.charts.append(card);
@@ -149,46 +160,63 @@ export const APP_JS = `'use strict';
     });
   }
 
-  function positionAt(index) { return index === 0 ? 0 : entries[index - 1].position; }
+  function index() { return Number(ui.slider.value); }
 
   function renderPosition() {
-    var index = Number(ui.slider.value);
-    var entry = entries[index - 1];
-    ui.position.textContent = entries.length === 0 ? 'no events yet'
-      : index === 0 ? 'before the first event (' + entries.length + ' events)'
-      : 'event ' + index + ' of ' + entries.length + ' · position ' + entry.position + ' · revision ' + entry.revision + (following ? ' · following live' : '');
+    var at = index();
+    var entry = entries.get(at - 1);
+    ui.position.textContent = count === 0 ? 'no events yet'
+      : at === 0 ? 'before the first event (' + count + ' events)'
+      : 'event ' + at + ' of ' + count + (entry ? ' · position ' + entry.position + ' · revision ' + entry.revision : '') + (following ? ' · following live' : '');
     ui.event.textContent = entry ? (entry.at || '') + '  ' + entry.type + '  ' + entry.summary : '';
     ui.follow.classList.toggle('on', following);
-    ui.prev.disabled = index === 0;
-    ui.next.disabled = index >= entries.length;
-    var first = Math.max(0, entries.length - 200);
+    ui.prev.disabled = at === 0;
+    ui.next.disabled = at >= count;
+  }
+
+  function renderHistory() {
+    var current = index() - 1;
+    var first = Math.max(0, current - HISTORY_BEFORE);
+    var last = Math.min(count - 1, Math.max(current, 0) + HISTORY_AFTER);
+    var missing = false;
+    for (var r = first; r <= last; r++) if (!entries.has(r)) missing = true;
+    if (missing) {
+      var mine = ++historyRequest;
+      json('/api/timeline?from=' + first + '&to=' + last).then(function (data) {
+        remember(data.entries);
+        if (mine === historyRequest) { drawHistory(first, last, current); renderPosition(); }
+      }).catch(function (error) { showProblem('could not load the history: ' + error.message); });
+    }
+    drawHistory(first, last, current);
+  }
+
+  function drawHistory(first, last, current) {
     var items = [];
-    for (var i = entries.length - 1; i >= first; i--) {
-      var e = entries[i];
-      var li = el('li', null, i + 1 === index ? 'at' : i + 1 > index ? 'future' : '');
-      li.dataset.index = String(i + 1);
-      li.append(el('span', e.position, 'pos'), el('span', e.summary));
+    for (var r = last; r >= first; r--) {
+      var entry = entries.get(r);
+      if (!entry) continue;
+      var li = el('li', null, r === current ? 'at' : r > current ? 'future' : '');
+      li.dataset.index = String(r + 1);
+      li.append(el('span', entry.position, 'pos'), el('span', entry.summary));
       items.push(li);
     }
     ui.events.replaceChildren.apply(ui.events, items);
   }
 
-  function setIndex(index) {
-    index = Math.max(0, Math.min(entries.length, index));
-    ui.slider.max = String(entries.length);
-    ui.slider.value = String(index);
-    following = index === entries.length;
+  function setIndex(at) {
+    at = Math.max(0, Math.min(count, at));
+    ui.slider.max = String(count);
+    ui.slider.value = String(at);
+    following = at === count;
     renderPosition();
-    load(positionAt(index));
-  }
-
-  function load(position) {
-    var mine = ++sequence;
-    fetch('/api/state?position=' + position).then(function (response) {
-      return response.ok ? response.json() : null;
-    }).then(function (view) {
-      if (view && mine === sequence) renderView(view);
-    }).catch(function (error) { showProblem('could not load the state: ' + error); });
+    renderHistory();
+    var mine = ++stateRequest;
+    json('/api/state?revision=' + (at - 1)).then(function (view) {
+      if (view.entry) entries.set(view.entry.revision, view.entry);
+      if (mine !== stateRequest) return;
+      renderView(view);
+      renderPosition();
+    }).catch(function (error) { showProblem('could not load the state: ' + error.message); });
   }
 
   function subjectLabel(id) {
@@ -244,10 +272,10 @@ export const APP_JS = `'use strict';
     });
   }
 
-  ui.slider.addEventListener('input', function () { setIndex(Number(ui.slider.value)); });
-  ui.prev.addEventListener('click', function () { setIndex(Number(ui.slider.value) - 1); });
-  ui.next.addEventListener('click', function () { setIndex(Number(ui.slider.value) + 1); });
-  ui.follow.addEventListener('click', function () { setIndex(entries.length); });
+  ui.slider.addEventListener('input', function () { setIndex(index()); });
+  ui.prev.addEventListener('click', function () { setIndex(index() - 1); });
+  ui.next.addEventListener('click', function () { setIndex(index() + 1); });
+  ui.follow.addEventListener('click', function () { setIndex(count); });
   ui.events.addEventListener('click', function (event) {
     var item = event.target.closest('li');
     if (item && item.dataset.index) setIndex(Number(item.dataset.index));
@@ -259,18 +287,20 @@ export const APP_JS = `'use strict';
     stream.addEventListener('error', function () { ui.live.textContent = 'reconnecting…'; ui.live.classList.remove('on'); });
     stream.addEventListener('timeline', function (message) {
       var data = JSON.parse(message.data);
-      entries = data.entries;
+      count = data.count;
+      remember(data.recent);
       ui.cluster.textContent = data.cluster === null ? '(no cluster yet)' : data.cluster;
       showProblem(data.problem);
-      setIndex(following ? entries.length : Math.min(Number(ui.slider.value), entries.length));
+      setIndex(following ? count : Math.min(index(), count));
     });
     stream.addEventListener('append', function (message) {
-      var entry = JSON.parse(message.data);
-      entries.push(entry);
-      if (following) setIndex(entries.length);
-      else { ui.slider.max = String(entries.length); renderPosition(); }
+      var data = JSON.parse(message.data);
+      entries.set(data.entry.revision, data.entry);
+      count = data.count;
+      if (following) setIndex(count);
+      else { ui.slider.max = String(count); renderPosition(); renderHistory(); }
     });
     stream.addEventListener('problem', function (message) { showProblem(JSON.parse(message.data).problem); });
-  }).catch(function (error) { showProblem('could not load the charts: ' + error); });
+  }).catch(function (error) { showProblem('could not load the charts: ' + error.message); });
 })();
 `;

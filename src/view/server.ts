@@ -17,7 +17,7 @@ import { clusterStreamId, transitionOf } from '../domain/events.js';
 import type { EventStore, RecordedEvent, Subscription } from '../store/event-store.js';
 import { APP_CSS, APP_JS, PAGE_HTML } from './assets.js';
 import { machineStateNodes, renderSvg, stateElementId, toDot } from './export.js';
-import { ClusterHistory } from './history.js';
+import { ClusterHistory, MAX_TIMELINE_WINDOW } from './history.js';
 import { startInspectionRelay, type InspectionRelay } from './inspect-relay.js';
 
 export type ViewerOptions = Readonly<{
@@ -83,7 +83,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const charts = JSON.stringify(await renderCharts(options.machines));
   const machines = Object.fromEntries(Object.entries(options.machines).map(([name, entry]) => [name, entry.machine]));
 
-  let history: ClusterHistory | undefined = options.cluster === undefined ? undefined : new ClusterHistory(clusterStreamId(options.cluster));
+  let history: ClusterHistory | undefined = options.cluster === undefined ? undefined : new ClusterHistory(clusterStreamId(options.cluster), options.store);
   let problem: string | null = null;
   let seenPosition = 0;
   const waiters = new Set<{ position: number; resolve: () => void }>();
@@ -104,7 +104,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     seenPosition = recorded.position;
     let discovered = false;
     if (history === undefined && recorded.streamId.startsWith('cluster-')) {
-      history = new ClusterHistory(recorded.streamId);
+      history = new ClusterHistory(recorded.streamId, options.store);
       discovered = true;
     }
     if (history !== undefined && problem === null && recorded.streamId === history.streamId) {
@@ -118,7 +118,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
         return;
       }
       // A page opened before the cluster existed learns its name from a fresh timeline.
-      broadcast(discovered ? 'timeline' : 'append', discovered ? timeline() : added.entry);
+      if (discovered) broadcast('timeline', timeline());
+      else broadcast('append', { entry: added.entry, count: history.count });
       const transition = transitionOf(added.event);
       if (relay !== null && transition !== null) relay.publishTransition(transition);
     }
@@ -137,9 +138,11 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     broadcast('problem', { problem });
   });
 
-  const timeline = () => ({ cluster: history === undefined ? null : history.streamId.slice('cluster-'.length), entries: history?.entries ?? [], problem });
+  const clusterName = (): string | null => (history === undefined ? null : history.streamId.slice('cluster-'.length));
+  /** What a page needs to draw the timeline: its length and the last entries (older ones on request). */
+  const timeline = () => ({ cluster: clusterName(), count: history?.count ?? 0, recent: history?.recent ?? [], problem });
 
-  function route(request: IncomingMessage, response: ServerResponse): void {
+  async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://viewer.invalid');
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return reply(response, 405, 'application/json', JSON.stringify({ error: { code: 'InvalidInput', message: 'The viewer is read-only: only GET is served.' } }), { allow: 'GET, HEAD' });
@@ -154,16 +157,23 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
         return reply(response, 200, 'text/css; charset=utf-8', APP_CSS);
       case '/api/charts':
         return reply(response, 200, 'application/json', charts);
-      case '/api/timeline':
-        return reply(response, 200, 'application/json', JSON.stringify(timeline()));
+      case '/api/timeline': {
+        const from = wholeNumber(url, 'from');
+        const to = wholeNumber(url, 'to');
+        if (typeof from === 'string' || typeof to === 'string') return badRequest(response, String(typeof from === 'string' ? from : to));
+        if (from === undefined || history === undefined) return reply(response, 200, 'application/json', JSON.stringify(timeline()));
+        const entries = await history.entries(from, to ?? from + MAX_TIMELINE_WINDOW - 1);
+        return reply(response, 200, 'application/json', JSON.stringify({ cluster: clusterName(), count: history.count, entries, problem }));
+      }
       case '/api/state': {
-        const raw = url.searchParams.get('position');
-        const position = raw === null || raw === '' ? undefined : Number(raw);
-        if (position !== undefined && (!Number.isSafeInteger(position) || position < 0)) {
-          return reply(response, 400, 'application/json', JSON.stringify({ error: { code: 'InvalidInput', message: `position must be a whole number >= 0, not "${raw}".` } }));
-        }
+        const revision = wholeNumber(url, 'revision', -1);
+        const position = wholeNumber(url, 'position');
+        if (typeof revision === 'string' || typeof position === 'string') return badRequest(response, String(typeof revision === 'string' ? revision : position));
         if (history === undefined) return reply(response, 404, 'application/json', JSON.stringify({ error: { code: 'ClusterNotFound', message: 'The store holds no cluster yet.' } }));
-        return reply(response, 200, 'application/json', JSON.stringify(history.viewAt(position)));
+        const count = revision !== undefined ? revision + 1 : position !== undefined ? history.countAtPosition(position) : history.count;
+        const view = await history.viewAfter(count);
+        const entry = count === 0 ? null : ((await history.entries(count - 1, count - 1))[0] ?? null);
+        return reply(response, 200, 'application/json', JSON.stringify({ ...view, count: history.count, entry }));
       }
       case '/api/stream':
         response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
@@ -181,14 +191,12 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     if (LOOPBACK.test(host) && !LOOPBACK.test(hostnameOf(request.headers.host))) {
       return reply(response, 421, 'application/json', JSON.stringify({ error: { code: 'InvalidInput', message: 'The viewer answers only to loopback host names.' } }));
     }
-    try {
-      route(request, response);
-    } catch (error) {
+    route(request, response).catch((error: unknown) => {
       logger?.error({ err: error }, 'viewer request failed');
-      const { code, message } = isClusterchartError(error) ? error : new ClusterchartError('HistoryInvalid', String(error));
+      const { code, message } = isClusterchartError(error) ? error : new ClusterchartError('StoreUnavailable', String(error));
       if (!response.headersSent) reply(response, 500, 'application/json', JSON.stringify({ error: { code, message } }));
       else response.end();
-    }
+    });
   });
   // Comment lines keep idle event streams open through proxies and let the server notice closed tabs.
   const keepAlive = setInterval(() => {
@@ -232,4 +240,16 @@ function hostnameOf(hostHeader: string | undefined): string {
   if (hostHeader === undefined) return '';
   const bracketed = /^\[([^\]]+)\]/.exec(hostHeader);
   return bracketed?.[1] ?? hostHeader.replace(/:\d+$/, '');
+}
+
+/** A query parameter as a whole number >= `min`: undefined when absent, the raw text when invalid. */
+function wholeNumber(url: URL, name: string, min = 0): number | undefined | string {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return undefined;
+  const value = Number(raw);
+  return Number.isSafeInteger(value) && value >= min ? value : `${name} must be a whole number >= ${min}, not "${raw}".`;
+}
+
+function badRequest(response: ServerResponse, message: string): void {
+  reply(response, 400, 'application/json', JSON.stringify({ error: { code: 'InvalidInput', message } }));
 }

@@ -118,8 +118,21 @@ describe('viewer server', () => {
     const empty = await json<ViewState>(`${viewer.url}api/state?position=0`);
     expect(empty).toMatchObject({ position: 0, revision: -1, provisioned: false, nodes: [] });
 
-    const timeline = await json<{ cluster: string; entries: { position: number; summary: string }[] }>(`${viewer.url}api/timeline`);
-    expect(timeline.entries.at(-1)?.summary).toBe('log-server N2: Provisioning -> ReadWrite');
+    type Entry = { position: number; revision: number; summary: string };
+    const timeline = await json<{ cluster: string; count: number; recent: Entry[] }>(`${viewer.url}api/timeline`);
+    expect(timeline.count).toBe(8);
+    expect(timeline.recent.at(-1)?.summary).toBe('log-server N2: Provisioning -> ReadWrite');
+
+    const byRevision = await json<ViewState & { entry: Entry; count: number }>(`${viewer.url}api/state?revision=6`);
+    expect(byRevision.position).toBe(beforeN2ReadWrite);
+    expect(byRevision.entry).toMatchObject({ revision: 6, position: beforeN2ReadWrite, summary: 'log-server N1: Provisioning -> ReadWrite' });
+    expect(byRevision.count).toBe(8);
+    const none = await json<ViewState & { entry: Entry | null }>(`${viewer.url}api/state?revision=-1`);
+    expect(none).toMatchObject({ position: 0, entry: null, nodes: [] });
+
+    const window = await json<{ entries: Entry[] }>(`${viewer.url}api/timeline?from=1&to=3`);
+    expect(window.entries.map((e) => e.revision)).toEqual([1, 2, 3]);
+    expect(window.entries[0]?.summary).toBe('node-lifecycle N1: Unregistered -> Registered (name "alpha", generation 1)');
   });
 
   it('pushes new events to open pages as server-sent events', async () => {
@@ -130,14 +143,14 @@ describe('viewer server', () => {
     const stream = openStream(`${viewer.url}api/stream`);
     const first = await stream.next();
     expect(first.event).toBe('timeline');
-    expect(first.data).toMatchObject({ cluster: 'demo', problem: null });
-    expect((first.data as { entries: unknown[] }).entries).toHaveLength(8);
+    expect(first.data).toMatchObject({ cluster: 'demo', count: 8, problem: null });
+    expect((first.data as { recent: unknown[] }).recent).toHaveLength(8);
     await engine.registerNode({ name: 'delta', roles: ['worker'] });
     const append = await stream.next();
     stream.close();
     expect(append.event).toBe('append');
-    expect(append.data).toMatchObject({ type: 'NodeRegistered', revision: 8 });
-    expect((append.data as { summary: string }).summary).toContain('"delta"');
+    expect(append.data).toMatchObject({ count: 9, entry: { type: 'NodeRegistered', revision: 8 } });
+    expect((append.data as { entry: { summary: string } }).entry.summary).toContain('"delta"');
   });
 
   it('finds the cluster when it appears after the viewer started on an empty store', async () => {
@@ -155,9 +168,12 @@ describe('viewer server', () => {
     const post = await fetchText(`${viewer.url}api/state`, { method: 'POST' });
     expect(post.status).toBe(405);
     expect(post.headers.allow).toBe('GET, HEAD');
-    const bad = await fetchText(`${viewer.url}api/state?position=-1`);
-    expect(bad.status).toBe(400);
-    expect(JSON.parse(bad.body)).toMatchObject({ error: { code: 'InvalidInput' } });
+    for (const query of ['position=-1', 'revision=-2', 'revision=1.5', 'position=x']) {
+      const bad = await fetchText(`${viewer.url}api/state?${query}`);
+      expect(bad.status).toBe(400);
+      expect(JSON.parse(bad.body)).toMatchObject({ error: { code: 'InvalidInput' } });
+    }
+    expect((await fetchText(`${viewer.url}api/timeline?from=-1`)).status).toBe(400);
     expect((await fetchText(viewer.url, { headers: { host: 'attacker.example:80' } })).status).toBe(421);
     expect((await fetchText(viewer.url, { headers: { host: `localhost:${new URL(viewer.url).port}` } })).status).toBe(200);
     expect((await fetchText(`${viewer.url}nope`)).status).toBe(404);
