@@ -13,7 +13,8 @@ import {
 import { createProjectionRunner, type ProjectionRunner } from '../../src/engine/projection-runner.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { EventStore } from '../../src/store/event-store.js';
-import { createMemoryCheckpoints, openSqliteCheckpoints } from '../../src/store/projection-checkpoints.js';
+import { createMemoryCheckpoints, openProjectionCheckpoints, openSqliteCheckpoints } from '../../src/store/projection-checkpoints.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import { History } from './history.js';
 import { appendAll } from './store-helpers.js';
 
@@ -266,5 +267,34 @@ describe('projection checkpoints in SQLite', () => {
     const rebuilt = await start({ store, checkpoints: cp3, projections: [again.projection] });
     expect(again.calls.n).toBe(h.events.length);
     expect(rebuilt.get(again.projection)).toEqual(foldProjection(nodesConfigurationProjection, h.events));
+  });
+
+  it('on a real SQLite store file: catch-up, live follow, then a restart resumes from checkpoints in the same file', async () => {
+    const path = tempDb();
+    const store = await openSqliteStore(path);
+    cleanups.push(() => void store.close());
+    const h = story();
+    const half = Math.floor(h.events.length / 2);
+    await appendAll(store, h.events.slice(0, half));
+    const checkpoints = openProjectionCheckpoints(`sqlite:${path}`);
+    expect(checkpoints.kind).toBe('sqlite');
+    const runner = await start({ store, checkpoints, cluster: 'test', projections: [...all], checkpointEvery: 1 });
+    expect(runner.get(auditTrailProjection)).toEqual(foldProjection(auditTrailProjection, h.events.slice(0, half)));
+    const last = await appendAll(store, h.events.slice(half));
+    await runner.waitFor(last);
+    for (const p of all) expect(runner.get(p as Projection<unknown>)).toEqual(foldProjection(p as Projection<unknown>, h.events));
+    expect((await checkpoints.load('observed-cluster-state'))?.position).toBe(last);
+    await runner.stop();
+    await checkpoints.close();
+
+    const reopened = openProjectionCheckpoints(`sqlite:${path}`);
+    cleanups.push(() => void reopened.close());
+    const c = counted(observedClusterStateProjection);
+    const again = await start({ store, checkpoints: reopened, cluster: 'test', projections: [c.projection] });
+    expect(c.calls.n).toBe(0);
+    expect(again.get(c.projection)).toEqual(foldProjection(observedClusterStateProjection, h.events));
+    expect(await again.asOf(c.projection, new Date(Date.parse(h.events[0]!.metadata.at)))).toEqual(
+      foldProjection(observedClusterStateProjection, h.events.filter((e) => e.metadata.at === h.events[0]!.metadata.at)),
+    );
   });
 });
