@@ -5,7 +5,7 @@
  * refusal writes nothing (the events table is compared row for row).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, readRows, tempStore } from './support/cli.js';
+import { cliOnTerminal, ensureBuilt, readRows, tempStore } from './support/cli.js';
 
 const store = tempStore();
 const run = store.run;
@@ -161,9 +161,19 @@ describe('clusterchart commands on a SQLite store', () => {
     expect(noYes.stderr).toMatch(/--yes/);
     await refused(['nodes', 'remove', 'N4', 'N1', '--yes'], 'LogServerReadWrite');
     await refused(['nodes', 'remove', 'N2', '--yes'], 'LogServerReadWrite');
-    expect(await ok(['nodes', 'remove', 'N4', 'N5', 'N9', '--yes'])).toEqual({ removed: ['N4', 'N5'], alreadyRemoved: ['N9'], alreadyApplied: false });
+    // On a terminal the operator is asked: "n" cancels (exit 1, nothing written), "y" proceeds.
+    const rows = readRows(store.path);
+    const cancelled = await cliOnTerminal(['--store', store.url, 'nodes', 'remove', 'N5'], 'n\n');
+    expect(cancelled.code).toBe(1);
+    expect(cancelled.stdout).toMatch(/Remove N5 permanently\?[\s\S]*Cancelled: nothing was removed/);
+    expect(readRows(store.path)).toEqual(rows);
+    const confirmed = await cliOnTerminal(['--store', store.url, 'nodes', 'remove', 'N5'], 'y\n');
+    expect(confirmed.code, confirmed.stdout).toBe(0);
+    expect(confirmed.stdout).toMatch(/Removed N5\./);
+    expect(await ok(['nodes', 'remove', 'N4', 'N5', 'N9', '--yes'])).toEqual({ removed: ['N4'], alreadyRemoved: ['N5', 'N9'], alreadyApplied: false });
     const list = await ok(['nodes', 'list']);
     expect(list).toContainEqual({ id: 'N4', removed: true });
+    expect(list).toContainEqual({ id: 'N5', removed: true });
     expect(list.find((n: { id: string }) => n.id === 'N1')).toMatchObject({
       id: 'N1',
       generation: 2,

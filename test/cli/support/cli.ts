@@ -116,6 +116,30 @@ export function cli(args: readonly string[], options: CliOptions = {}): Promise<
   });
 }
 
+const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`), typing `answer` on it: how a person at a terminal meets
+ * the confirmation prompt. `script -e` exits with the command's status.
+ */
+export function cliOnTerminal(args: readonly string[], answer: string, options: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const command = [process.execPath, MAIN, ...args].map(shellQuote).join(' ');
+    const child = execFile(
+      'script',
+      ['-qec', command, '/dev/null'],
+      { cwd: options.cwd ?? ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', TERM: 'dumb', ...options.env } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        if (code === null) reject(error ?? new Error('no exit code'));
+        else resolvePromise({ code, stdout, stderr, json: () => { throw new Error('a terminal session prints text, not JSON'); } });
+      },
+    );
+    // The terminal buffers what is typed until the prompt reads it.
+    child.stdin?.end(answer);
+  });
+}
+
 /** A temporary directory with the URL of a (not yet created) SQLite store in it. */
 export function tempStore(): {
   dir: string;
