@@ -132,7 +132,16 @@ class EsdbStore implements EventStore {
     } catch (error) {
       throw translateEsdbError(error, { url: this.url, operation: 'append', stream: streamId, expected });
     }
-    return fromEsdbAppendResult(result, streamId, this.url);
+    const appended = fromEsdbAppendResult(result, streamId, this.url);
+    if (appended.position !== 0) return appended;
+    // Servers may answer an idempotent retry without a position; the stored event still has one.
+    const last = await this.#eventAt(streamId, appended.nextRevision);
+    return { nextRevision: appended.nextRevision, position: last?.position ?? 0 };
+  }
+
+  async #eventAt(streamId: string, revision: number): Promise<RecordedEvent | undefined> {
+    for await (const event of this.readStream(streamId, { fromRevision: revision, maxCount: 1 })) return event;
+    return undefined;
   }
 
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent> {
