@@ -20,7 +20,6 @@
  * - Listeners, projections and inspection only ever see durable events.
  */
 import { randomUUID } from 'node:crypto';
-import { freeze, produce } from 'immer';
 import type { Logger } from 'pino';
 import { MACHINES, machineVersions } from '../../machines/index.js';
 import { type AuditEntry, type AuditFilter, auditEntries, auditTrailProjection } from '../../projections/audit-trail.js';
@@ -32,7 +31,7 @@ import {
   observedClusterState,
   observedClusterStateProjection,
 } from '../../projections/observed-cluster-state.js';
-import { copyClusterState, applyClusterEvent, type MutableClusterState } from '../domain/apply.js';
+
 import { type ClusterState, emptyClusterState } from '../domain/cluster-state.js';
 import {
   type Command,
@@ -64,6 +63,7 @@ import { Inspection, type InspectTarget } from './inspection.js';
 import { createDefaultLogger } from './logger.js';
 import { type AsOf, type ProjectionRunner, createProjectionRunner } from './projection-runner.js';
 import { decodeSnapshot, encodeSnapshot, snapshotStreamId, type SnapshotContent } from './snapshots.js';
+import { publicState, sealState, WorkingState } from './working-state.js';
 
 export type EngineOptions = Readonly<{
   /** An open store (the caller keeps ownership and closes it) or a store URL (`sqlite:./cluster.db`, `memory:`). */
@@ -345,8 +345,6 @@ type Plan = {
 
 const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set(DOMAIN_EVENT_TYPES);
 const READ_PAGE = 256;
-/** Below this many tail events a catch-up applies them through immer; above, on one mutable copy frozen once. */
-const BULK_APPLY = 256;
 
 const isConflict = (error: unknown): boolean =>
   isClusterchartError(error, 'WrongExpectedVersion') || isClusterchartError(error, 'DuplicateEventId');
@@ -398,7 +396,10 @@ class ClusterEngine implements Engine {
   readonly #listeners = new Set<EngineListener>();
   readonly #cluster: LaneState;
   readonly #observations: LaneState;
+  /** The committed aggregate; its `nodes`/`logs` containers are private (see working-state.ts). */
   #state: ClusterState = emptyClusterState();
+  /** The frozen copy `state()` hands out, made at most once per committed state. */
+  #public: { source: ClusterState; state: ClusterState } | null = null;
   #index = new CommandIndex();
   #eventsSinceSnapshot = 0;
   #snapshotWrite: Promise<unknown> | null = null;
@@ -462,7 +463,7 @@ class ClusterEngine implements Engine {
       this.#observations.lastHash = snapshot.observations.hash;
     }
     const tail = (await this.#catchUp(this.#cluster, false)).count + (await this.#catchUp(this.#observations, false)).count;
-    this.#state = freeze(this.#state, true);
+    this.#state = sealState(this.#state);
     this.#eventsSinceSnapshot = tail;
     this.#inspection?.announce(this.#state);
     this.#log.info(
@@ -522,19 +523,12 @@ class ClusterEngine implements Engine {
     const read: RecordedEvent[] = [];
     let count = 0;
     let chunk: RecordedEvent[] = [];
-    let bulk: MutableClusterState | null = null;
+    let work: WorkingState | null = null;
     const flush = () => {
       if (chunk.length === 0) return;
       if (lane.name === 'cluster') {
-        if (bulk === null && chunk.length < BULK_APPLY) {
-          const events = chunk;
-          this.#state = produce(this.#state, (draft) => {
-            for (const raw of events) this.#applyRecorded(draft, raw);
-          });
-        } else {
-          bulk ??= copyClusterState(this.#state);
-          for (const raw of chunk) this.#applyRecorded(bulk, raw);
-        }
+        work ??= new WorkingState(this.#state);
+        for (const raw of chunk) this.#applyRecorded(work, raw);
       }
       for (const raw of chunk) this.#indexRecorded(lane, raw);
       count += chunk.length;
@@ -554,7 +548,7 @@ class ClusterEngine implements Engine {
       if (chunk.length >= 4096) flush();
     }
     flush();
-    if (bulk !== null) this.#state = freeze(bulk as ClusterState, true);
+    if (work !== null) this.#state = (work as WorkingState).finish();
     if (notify && read.length > 0) {
       this.#afterDurable(lane, read.map(appendedOf), read[read.length - 1]!.position, 'other-writer');
     }
@@ -562,10 +556,10 @@ class ClusterEngine implements Engine {
   }
 
   /** Applies one stored cluster event. Only the type is checked up front; bad data is reported by the zod schema. */
-  #applyRecorded(state: MutableClusterState, raw: RecordedEvent): void {
+  #applyRecorded(work: WorkingState, raw: RecordedEvent): void {
     const event = this.#checkRecorded(this.#cluster, raw);
     try {
-      applyClusterEvent(state, event, raw.position);
+      work.apply(event, raw.position);
     } catch (error) {
       if (isClusterchartError(error)) throw error;
       parseDomainEvent(raw); // throws HistoryInvalid naming the position when the data is malformed
@@ -920,7 +914,8 @@ class ClusterEngine implements Engine {
 
   /** Decides every open job in order against the lane's pending state and builds the envelopes of one append. */
   #plan(lane: LaneState, jobs: readonly CommandJob[]): Plan {
-    let state = this.#state;
+    const work = lane.name === 'cluster' ? new WorkingState(this.#state) : null;
+    const state = this.#state;
     let revision = lane.revision;
     let lastHash = lane.lastHash;
     let lastCommandId = lane.lastCommandId;
@@ -938,7 +933,7 @@ class ClusterEngine implements Engine {
       firstOf.set(command.commandId, items.length);
       let decision: ReturnType<typeof decide>;
       try {
-        decision = decide(state, command);
+        decision = decide(work?.state ?? state, command);
       } catch (error) {
         this.#log.error({ err: error, type: command.type, commandId: command.commandId }, 'the decider threw; the command is refused');
         items.push({ kind: 'answer', job, outcome: { ok: false, error } });
@@ -978,15 +973,12 @@ class ClusterEngine implements Engine {
       });
       lastCommandId = command.commandId;
       appended.push(...own);
-      if (lane.name === 'cluster') {
-        const events = decision.events;
-        state = produce(state, (draft) => {
-          for (const event of events) applyClusterEvent(draft, event);
-        });
-      }
+      // Every later command of the batch is decided against this one's effects. An event the decider produced but
+      // cannot apply is a decider bug: it fails the whole batch (thrown), never leaves a half-applied state.
+      if (work !== null) for (const event of decision.events) work.apply(event);
       items.push({ kind: 'append', job, result: decision.result, firstRevision, events: own });
     }
-    return { items, envelopes, appended, state, revision, lastHash, lastCommandId };
+    return { items, envelopes, appended, state: work === null || envelopes.length === 0 ? state : work.finish(), revision, lastHash, lastCommandId };
   }
 
   /** Makes a durable append the engine's state: aggregate, chain head, index; then listeners and inspection. */
@@ -1009,7 +1001,7 @@ class ClusterEngine implements Engine {
       const change: EngineChange = { lane: lane.name, streamId: lane.stream, events, origin, position };
       for (const listener of this.#listeners) {
         try {
-          listener(events, this.#state, change);
+          listener(events, this.state(), change);
         } catch (error) {
           this.#log.warn({ err: error }, 'an engine listener threw; ignored');
         }
@@ -1116,7 +1108,8 @@ class ClusterEngine implements Engine {
   // --- reads and lifecycle ------------------------------------------------------------------------------------------
 
   state(): ClusterState {
-    return this.#state;
+    if (this.#public?.source !== this.#state) this.#public = { source: this.#state, state: publicState(this.#state) };
+    return this.#public.state;
   }
 
   async #runner(): Promise<ProjectionRunner> {
@@ -1145,7 +1138,7 @@ class ClusterEngine implements Engine {
   }
 
   async health(): Promise<ClusterHealth> {
-    return clusterHealth(this.#state, await this.observedClusterState());
+    return clusterHealth(this.state(), await this.observedClusterState());
   }
 
   async audit(filter: AuditFilter = {}): Promise<readonly AuditEntry[]> {
