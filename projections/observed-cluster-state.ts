@@ -59,15 +59,21 @@ const NO_PARTITIONS: Readonly<Record<string, RunMode>> = Object.freeze({});
 
 type Facts = Draft<ObservedClusterFacts>;
 
+/**
+ * N0 is never a live node (it is the "nobody" sentinel): a history holding one is reported by the NodesConfiguration
+ * projection (`LegacyNodeZero`, with its position); here it is never indexed.
+ */
+const isIndexable = (draft: Facts, nodeId: number) => nodeId !== 0 && draft.tombstones[nodeId] !== true;
+
 function announce(draft: Facts, nodeId: number, generation: number, at: string): void {
-  if (draft.tombstones[nodeId] === true) return;
+  if (!isIndexable(draft, nodeId)) return;
   const known = draft.nodes[nodeId];
   if (known !== undefined && known.generation >= generation) return;
   draft.nodes[nodeId] = { generation, lastHeard: at, unreachableAt: null, partitions: NO_PARTITIONS };
 }
 
 function join(draft: Facts, nodeId: number, generation: number): void {
-  if (draft.tombstones[nodeId] === true) return;
+  if (!isIndexable(draft, nodeId)) return;
   const known = draft.nodes[nodeId];
   if (known !== undefined && known.generation >= generation) return;
   draft.nodes[nodeId] = { generation, lastHeard: null, unreachableAt: null, partitions: NO_PARTITIONS };

@@ -199,6 +199,22 @@ describe('ObservedClusterState', () => {
     expect(isNodeAlive(viewAt(heard, Date.parse('2026-01-01T00:00:02.000Z')), parseNodeId('N1:4'))).toBe(true);
   });
 
+  it('never indexes a live legacy N0 (NodesConfiguration reports it as LegacyNodeZero)', () => {
+    const n0 = storedEvent(
+      {
+        type: 'NodeRegistered',
+        data: {
+          machine: 'node-lifecycle', node: 0 as never, from: 'Unregistered', to: 'Registered', input: { type: 'register', nodeId: 0, generation: 1 },
+          nodeId: 0 as never, generation: 1, name: 'legacy', roles: ['worker'], address: 'http://legacy:5122', location: null,
+          metadataServerState: 'Standby', storageState: 'Provisioning', workerState: 'Provisioning',
+        },
+      },
+      { position: 1 },
+    );
+    const state = spec.given().when(n0).then((s) => expect(s.nodes).toEqual({}));
+    expect(viewAt(state, 0).deadNodes.size).toBe(0);
+  });
+
   it('events already applied (position at or below the state) are ignored', () => {
     const h = new History();
     const events = [h.register(1), h.heartbeat(1, 1, { '0': 'leader' }), h.remove(1)];
