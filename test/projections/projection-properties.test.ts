@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type Projection,
+  applyProjectionEvents,
   auditTrailProjection,
   foldProjection,
   nodesConfigurationProjection,
@@ -119,6 +120,20 @@ describe('projection properties', () => {
         }
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('idempotency: applying the same events twice gives the same state, in either folding mode', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
+        const events = build(ops).events;
+        for (const p of projections) {
+          const once = foldProjection(p, events);
+          expect(foldProjection(p, [...events, ...events])).toEqual(once);
+          expect(applyProjectionEvents(p, once, events)).toBe(once);
+        }
+      }),
+      { numRuns: 100 },
     );
   });
 });
