@@ -20,6 +20,8 @@ import { seedCluster } from './support/cluster.js';
 const CHROMIUM = '/usr/bin/chromium';
 const runs = existsSync(CHROMIUM) || process.env.CI !== undefined;
 const XSS_NAME = '<img src=x onerror=alert(1)>';
+/** Waiting for the page (SSE, the store's 100 ms poll, rendering) on a loaded CI machine; never a timing assertion. */
+const patience = { timeout: 20_000, interval: 50 };
 
 let dir: string;
 let store: EventStore;
@@ -88,19 +90,19 @@ describe.skipIf(!runs)('viewer in chromium', () => {
   });
 
   it('draws every statechart as boxes and labelled arrows', async () => {
-    await expect.poll(() => page.locator('article.chart svg').count()).toBe(5);
+    await expect.poll(() => page.locator('article.chart svg').count(), patience).toBe(5);
     for (const machine of ['cluster-provisioning', 'node-lifecycle', 'metadata-membership', 'log-server', 'worker']) {
       const chart = page.locator(`article[data-machine="${machine}"]`);
       expect(await chart.locator('g.node').count()).toBeGreaterThan(1);
       expect(await chart.locator('g.edge text').count()).toBeGreaterThan(0);
     }
-    await expect.poll(() => page.locator('#cluster').textContent()).toBe('demo');
+    await expect.poll(() => page.locator('#cluster').textContent(), patience).toBe('demo');
   });
 
   it("highlights every node's current state and lists the nodes", async () => {
-    await expect.poll(() => page.locator('#nodes-body tr').count()).toBe(3);
+    await expect.poll(() => page.locator('#nodes-body tr').count(), patience).toBe(3);
     expect(await page.locator('#nodes-body tr td.name').allTextContents()).toEqual(['alpha', 'beta', 'gamma']);
-    await expect.poll(() => stateElement('log-server', 'ReadWrite').getAttribute('class')).toContain('current');
+    await expect.poll(() => stateElement('log-server', 'ReadWrite').getAttribute('class'), patience).toContain('current');
     expect(await stateElement('log-server', 'Provisioning').getAttribute('class')).toContain('current');
     expect(await stateElement('log-server', 'Gone').getAttribute('class')).not.toContain('current');
     expect(await stateElement('cluster-provisioning', 'Provisioned').getAttribute('class')).toContain('current');
@@ -108,7 +110,7 @@ describe.skipIf(!runs)('viewer in chromium', () => {
     expect(await legend('log-server', 'Provisioning').textContent()).toBe('ProvisioningN3 gamma');
 
     await page.locator('#nodes-body tr[data-node-id="N3"]').click();
-    await expect.poll(() => stateElement('log-server', 'Provisioning').getAttribute('class')).toContain('selected');
+    await expect.poll(() => stateElement('log-server', 'Provisioning').getAttribute('class'), patience).toContain('selected');
     expect(await stateElement('log-server', 'ReadWrite').getAttribute('class')).not.toContain('selected');
   });
 
@@ -117,33 +119,33 @@ describe.skipIf(!runs)('viewer in chromium', () => {
     const max = Number(await slider.getAttribute('max'));
     expect(max).toBe(8);
     await slider.fill(String(max - 1));
-    await expect.poll(() => page.locator('body').getAttribute('data-position')).toBe(String(beforeN2ReadWrite));
+    await expect.poll(() => page.locator('body').getAttribute('data-position'), patience).toBe(String(beforeN2ReadWrite));
     expect(await legend('log-server', 'ReadWrite').textContent()).toBe('ReadWriteN1 alpha');
     expect(await page.locator('#nodes-body tr[data-node-id="N2"] td').nth(5).textContent()).toBe('Provisioning');
     expect(await page.locator('#position').textContent()).toContain(`event 7 of 8 · position ${beforeN2ReadWrite}`);
 
     await slider.fill('0');
-    await expect.poll(() => page.locator('body').getAttribute('data-position')).toBe('0');
+    await expect.poll(() => page.locator('body').getAttribute('data-position'), patience).toBe('0');
     expect(await page.locator('#nodes-body tr').count()).toBe(0);
     expect(await stateElement('cluster-provisioning', 'Unprovisioned').getAttribute('class')).toContain('current');
 
     await page.locator('#follow').click();
-    await expect.poll(() => legend('log-server', 'ReadWrite').textContent()).toBe('ReadWriteN1 alpha, N2 beta');
+    await expect.poll(() => legend('log-server', 'ReadWrite').textContent(), patience).toBe('ReadWriteN1 alpha, N2 beta');
   });
 
   it('shows a node registered meanwhile, live, with its hostile name as text and no dialog', async () => {
     await engine.registerNode({ name: XSS_NAME, roles: ['worker'] });
     const row = page.locator('#nodes-body tr[data-node-id="N4"]');
-    await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => row.count(), patience).toBe(1);
     expect(await row.locator('td.name').textContent()).toBe(XSS_NAME);
     expect(await row.locator('td.name').innerHTML()).toBe('&lt;img src=x onerror=alert(1)&gt;');
     expect(await page.locator('img').count()).toBe(0);
-    await expect.poll(() => page.locator('#slider').getAttribute('max')).toBe('9');
+    await expect.poll(() => page.locator('#slider').getAttribute('max'), patience).toBe('9');
     expect(await page.locator('#event').textContent()).toContain(`"${XSS_NAME}"`);
     expect(await legend('worker', 'Provisioning').textContent()).toContain(`N4 ${XSS_NAME}`);
 
     await page.locator('#nodes-body tr[data-node-id="N2"]').click();
-    await expect.poll(() => page.locator('#nodes-body tr.selected').getAttribute('data-node-id')).toBe('N2');
+    await expect.poll(() => page.locator('#nodes-body tr.selected').getAttribute('data-node-id'), patience).toBe('N2');
     await mkdir('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/viewer.png', fullPage: true });
     expect(dialogs).toEqual([]);
