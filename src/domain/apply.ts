@@ -67,7 +67,52 @@ function addLiveNode(state: MutableClusterState, event: DomainEvent, position: n
   if (state.nodes[node.id] !== undefined) throw historyInvalid(event, position, `node id N${node.id} is already used (ids are never reused)`);
   if (node.generation < 1) throw historyInvalid(event, position, `N${node.id} has generation ${node.generation}; generations start at 1`);
   state.nodes[node.id] = node as MutableLiveNode;
+  indexName(state, node.name, node.id);
   if (node.id > state.maxNodeId) state.maxNodeId = node.id;
+}
+
+/**
+ * Name -> id of the live nodes, derived from a `nodes` record and cached per record object (never stored in the
+ * state, which stays plain JSON). `applyClusterEvent` keeps the cached index of the record it mutates up to date,
+ * so the mutable fold and the engine's pending state look names up in O(1); a new record (an immer result, a copy,
+ * a parsed snapshot) gets its index built once on first use. A hit is re-checked against the record itself.
+ * Invariant this relies on: a `nodes` record is only changed through `applyClusterEvent`.
+ */
+const nameIndexes = new WeakMap<object, Map<string, number>>();
+
+function nameIndexOf(nodes: ClusterState['nodes']): Map<string, number> {
+  let index = nameIndexes.get(nodes);
+  if (index === undefined) {
+    index = new Map();
+    for (const entry of Object.values(nodes)) if (!entry.removed) index.set(entry.name, entry.id);
+    nameIndexes.set(nodes, index);
+  }
+  return index;
+}
+
+/**
+ * The live node called `name`, if any (names are unique among live nodes).
+ *
+ * @example
+ * const node = liveNodeByName(state, 'n1'); // LiveNode | undefined
+ */
+export function liveNodeByName(state: ClusterState, name: string): LiveNode | undefined {
+  const id = nameIndexOf(state.nodes).get(name);
+  if (id === undefined) return undefined;
+  const entry = state.nodes[id];
+  if (entry !== undefined && !entry.removed && entry.name === name) return entry;
+  // The record changed behind the index's back: rebuild it from the record.
+  nameIndexes.delete(state.nodes);
+  const rebuilt = nameIndexOf(state.nodes).get(name);
+  const found = rebuilt === undefined ? undefined : state.nodes[rebuilt];
+  return found !== undefined && !found.removed ? found : undefined;
+}
+
+function indexName(state: MutableClusterState, name: string, id: number | undefined): void {
+  const index = nameIndexes.get(state.nodes);
+  if (index === undefined) return;
+  if (id === undefined) index.delete(name);
+  else index.set(name, id);
 }
 
 /**
@@ -132,6 +177,7 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
         throw historyInvalid(event, position, `N${d.nodeId} is still a metadata member`);
       }
       state.nodes[d.nodeId] = { removed: true, id: d.nodeId, name: node.name };
+      indexName(state, node.name, undefined);
       break;
     }
     case 'NodeIdRemapped': {

@@ -18,6 +18,7 @@
  * engine, which re-decides against the new state.
  */
 import { runTransition } from '../../machines/index.js';
+import { liveNodeByName } from './apply.js';
 import { type ClusterState, type LiveNode, type MetadataMember, type NodeEntry, emptyClusterState } from './cluster-state.js';
 import type { Command, CommandType, LegacyDocument } from './commands.js';
 import { ClusterchartError, type ErrorCode, type ErrorContext } from './errors.js';
@@ -139,14 +140,6 @@ function lookupLive(state: ClusterState, id: number): Lookup {
   return { ok: true, node: entry };
 }
 
-function findLiveByName(state: ClusterState, name: string): LiveNode | undefined {
-  for (const key in state.nodes) {
-    const entry = state.nodes[key]!;
-    if (!entry.removed && entry.name === name) return entry;
-  }
-  return undefined;
-}
-
 /** Asks `machine` whether it accepts `input` from `from`; the recorded transition, or null for a refusal. */
 function move(machine: MachineName, node: PlainNodeId | null, from: string, input: MachineInput, forced?: boolean): Transition | null {
   const to = runTransition(machine, from, input);
@@ -212,7 +205,7 @@ function registerNode(state: ClusterState, data: Command<'RegisterNode'>['data']
   // Hand-built commands skip parseCommand: re-validate the forced id (0 -> ReservedNodeId).
   const forced = data.forceNodeId === undefined ? undefined : plainNodeId(data.forceNodeId);
   const roles = [...new Set(data.roles)];
-  const existing = findLiveByName(state, data.name);
+  const existing = liveNodeByName(state, data.name);
   if (existing !== undefined) return restartNode(state, existing, data, roles, forced);
 
   let id: PlainNodeId;
@@ -617,8 +610,9 @@ function operatorMove(
   what: string,
 ): Transition | ClusterchartError {
   const input = { type: 'set-state', to: data.state, force: data.force, [safetyFact]: satisfiable };
-  const safeWithoutForce = runTransition(machine, from, { ...input, force: false }) !== null;
-  const t = move(machine, node.id, from, input, data.force && !safeWithoutForce);
+  // Without force the accepted move is safe by definition; with force, ask whether it needed it (the event says so).
+  const neededForce = data.force && runTransition(machine, from, { ...input, force: false }) === null;
+  const t = move(machine, node.id, from, input, neededForce);
   if (t !== null) return t;
   const wouldPassSafely = runTransition(machine, from, { ...input, force: false, [safetyFact]: true }) !== null;
   if (wouldPassSafely) {
@@ -897,7 +891,7 @@ function resultBody(command: Command, events: readonly DomainEvent[], state: Clu
       if (registered !== undefined) return { node: generationalNodeId(registered.data.nodeId, registered.data.generation), created: true };
       const restarted = eventsOf(events, 'NodeRestarted')[0];
       if (restarted !== undefined) return { node: generationalNodeId(restarted.data.nodeId, restarted.data.generation), created: false };
-      const node = findLiveByName(state, command.data.name);
+      const node = liveNodeByName(state, command.data.name);
       return { node: node === undefined ? generationalNodeId(1, 1) : generationalNodeId(node.id, node.generation), created: false };
     }
     case 'RemoveNodes': {
