@@ -1,7 +1,7 @@
 /**
  * `clusterchart view [--port N] [--host 127.0.0.1] [--inspect [PORT]]`: the local viewer. Prints its URL on stdout
- * (with --json: `{"url": "...", "inspect": "ws://..." | null}`), then serves until SIGINT/SIGTERM. Read-only: it opens
- * the store, never writes to it.
+ * (with --json: `{"url": "...", "inspect": "ws://..." | null, "inspectBridge": "http://..." | null}`), then serves
+ * until SIGINT/SIGTERM. Read-only: it opens the store, never writes to it.
  */
 import type { Command } from 'commander';
 import { MACHINES } from '../../machines/index.js';
@@ -56,8 +56,9 @@ export function register(program: Command, cli: CliContext): void {
           inspect: options.inspect === undefined ? false : { port: options.inspect === true ? 0 : options.inspect },
           logger: run.logger,
         });
-        run.out.data({ url: viewer.url, inspect: viewer.inspectUrl }, () =>
-          [`clusterchart viewer: ${viewer.url}`, ...(viewer.inspectUrl === null ? [] : [`inspection relay: ${viewer.inspectUrl}`]), 'press Ctrl+C to stop'].join('\n'),
+        const inspect = viewer.inspectUrl === null ? [] : [`inspection relay: ${viewer.inspectUrl}`, `watch in Stately's inspector: ${viewer.inspectBridgeUrl ?? ''}`];
+        run.out.data({ url: viewer.url, inspect: viewer.inspectUrl, inspectBridge: viewer.inspectBridgeUrl }, () =>
+          [`clusterchart viewer: ${viewer.url}`, ...inspect, 'press Ctrl+C to stop'].join('\n'),
         );
         await untilSignal();
         await viewer.close();

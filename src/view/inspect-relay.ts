@@ -8,6 +8,10 @@
  * whose session id is `machine:N3` (`machine:cluster` for cluster-wide machines).
  *
  * Only loopback origins may connect (a browser page from any other site could otherwise read the relay).
+ *
+ * Watching in Stately's inspector: open the relay's `http://HOST:PORT/`, a bridge page (as `createInspectorServer`
+ * serves) that frames the hosted inspector and forwards every relayed message to it with `postMessage`. That page
+ * alone loads something from the internet, and only when opened; the viewer page itself never does.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,11 +27,17 @@ export type InspectionRelayOptions = Readonly<{
   /** Statecharts by machine name, whose definitions are sent with each actor. */
   machines: Readonly<Record<string, AnyStateMachine>>;
   bufferSize?: number;
+  /** The inspector UI the bridge page at `/` embeds. Default: Stately's hosted inspector. */
+  inspectorUrl?: string;
 }>;
+
+export const STATELY_INSPECTOR_URL = 'https://stately.ai/inspect';
 
 export interface InspectionRelay {
   /** `ws://HOST:PORT`: pass it to `createWebSocketInspector({ url })` or `createWebSocketReceiver({ server })`. */
   readonly url: string;
+  /** `http://HOST:PORT/`: the bridge page that shows the relayed actors in Stately's inspector. */
+  readonly bridgeUrl: string;
   /** Announces an actor for a subject in its current state (sent once per subject; later calls are ignored). */
   announce(machine: string, subject: string, value: string): void;
   /** Publishes one recorded transition as `@xstate.event` + `@xstate.snapshot` (and `@xstate.actor` the first time). */
@@ -65,9 +75,24 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
     for (const client of clients) if (client !== except) client.send(text);
   };
 
-  const server: Server = createServer((_request, response) => {
-    response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket' });
-    response.end('This is a WebSocket endpoint for @statelyai/inspect clients.\n');
+  const inspectorUrl = new URL(options.inspectorUrl ?? STATELY_INSPECTOR_URL);
+  const server: Server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://relay.invalid').pathname;
+    const address = server.address() as AddressInfo;
+    const csp =
+      `default-src 'none'; script-src 'self'; frame-src ${inspectorUrl.origin}; ` +
+      `connect-src 'self' ws://${request.headers.host ?? `127.0.0.1:${address.port}`}; base-uri 'none'; form-action 'none'`;
+    const headers = { 'content-security-policy': csp, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
+    if (path === '/') {
+      response.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' });
+      response.end(bridgePage(inspectorUrl.href));
+    } else if (path === '/bridge.js') {
+      response.writeHead(200, { ...headers, 'content-type': 'text/javascript; charset=utf-8' });
+      response.end(bridgeScript(inspectorUrl.origin));
+    } else {
+      response.writeHead(404, { ...headers, 'content-type': 'text/plain; charset=utf-8' });
+      response.end('Connect a WebSocket here (@statelyai/inspect), or open / for the Stately inspector bridge.\n');
+    }
   });
   server.on('upgrade', (request, socket) => {
     if (!isLoopbackOrigin(request.headers.origin)) {
@@ -106,6 +131,7 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
 
   return {
     url: `ws://${host}:${address.port}`,
+    bridgeUrl: `http://${host}:${address.port}/`,
     announce,
     publishTransition(transition) {
       const subject = transition.node === null ? 'cluster' : `N${transition.node}`;
@@ -120,4 +146,42 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function bridgePage(inspectorHref: string): string {
+  const src = inspectorHref.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>clusterchart: Stately inspector bridge</title><script src="/bridge.js" defer></script></head>
+<body><iframe id="inspector" title="Stately inspector" src="${src}"></iframe></body>
+</html>
+`;
+}
+
+/** Buffers relayed messages until the framed inspector says it is connected, then forwards them to it only. */
+function bridgeScript(inspectorOrigin: string): string {
+  const origin = JSON.stringify(inspectorOrigin);
+  return `'use strict';
+(function () {
+  var iframe = document.getElementById('inspector');
+  [document.documentElement, document.body].forEach(function (el) { el.style.height = '100%'; el.style.margin = '0'; });
+  iframe.style.width = '100%';
+  iframe.style.height = '100%';
+  iframe.style.border = '0';
+  var buffer = [];
+  var connected = false;
+  window.addEventListener('message', function (event) {
+    if (event.origin !== ${origin} || !event.data || event.data.type !== '@statelyai.connected') return;
+    connected = true;
+    buffer.forEach(function (message) { iframe.contentWindow.postMessage(message, ${origin}); });
+    buffer = [];
+  });
+  var socket = new WebSocket('ws://' + location.host);
+  socket.onmessage = function (event) {
+    var message = JSON.parse(event.data);
+    if (connected) iframe.contentWindow.postMessage(message, ${origin});
+    else buffer.push(message);
+  };
+})();
+`;
 }

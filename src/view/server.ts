@@ -39,6 +39,8 @@ export interface Viewer {
   readonly url: string;
   /** The inspection relay's `ws://` URL, when `inspect` was asked for. */
   readonly inspectUrl: string | null;
+  /** The relay's page that shows the live actors in Stately's inspector, when `inspect` was asked for. */
+  readonly inspectBridgeUrl: string | null;
   /** Resolves once the viewer has read the store up to `position` (any stream). */
   waitForPosition(position: number): Promise<void>;
   close(): Promise<void>;
@@ -215,6 +217,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   return {
     url: `http://${shownHost}:${address.port}/`,
     inspectUrl: relay?.url ?? null,
+    inspectBridgeUrl: relay?.bridgeUrl ?? null,
     waitForPosition(position) {
       if (position <= seenPosition) return Promise.resolve();
       return new Promise((resolve) => waiters.add({ position, resolve }));

@@ -89,3 +89,22 @@ describe('inspection relay', () => {
     expect(isLoopbackOrigin('http://127.0.0.1.evil.example')).toBe(false);
   });
 });
+
+describe('Stately inspector bridge page', () => {
+  it('frames the hosted inspector under a CSP that allows only it and the relay', async () => {
+    relay = await startInspectionRelay({ machines: {} });
+    expect(relay.bridgeUrl).toBe(relay.url.replace('ws:', 'http:') + '/');
+    const page = await fetch(relay.bridgeUrl);
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain('frame-src https://stately.ai');
+    expect(csp).toContain(`ws://${new URL(relay.bridgeUrl).host}`);
+    const html = await page.text();
+    expect(html).toContain('<iframe id="inspector" title="Stately inspector" src="https://stately.ai/inspect">');
+    expect(html).toContain('<script src="/bridge.js" defer></script>');
+    const script = await (await fetch(`${relay.bridgeUrl}bridge.js`)).text();
+    expect(script).toContain("event.data.type !== '@statelyai.connected'");
+    expect(script).toContain('postMessage(message, "https://stately.ai")');
+  });
+});
