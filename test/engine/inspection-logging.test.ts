@@ -25,7 +25,7 @@ describe('inspection', () => {
         type: e.type,
         sessionId: ref.sessionId,
         ...(e.type === '@xstate.event' || e.type === '@xstate.snapshot' ? { event: e.event } : {}),
-        ...(e.type === '@xstate.snapshot' ? { value: (e.snapshot as { value: unknown }).value } : {}),
+        ...(e.type === '@xstate.snapshot' ? { value: (e.snapshot as unknown as { value: unknown }).value } : {}),
         ...(e.type === '@xstate.actor' ? { logic: ref.logic } : {}),
       });
     };
