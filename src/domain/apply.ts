@@ -67,25 +67,34 @@ function addLiveNode(state: MutableClusterState, event: DomainEvent, position: n
   if (state.nodes[node.id] !== undefined) throw historyInvalid(event, position, `node id N${node.id} is already used (ids are never reused)`);
   if (node.generation < 1) throw historyInvalid(event, position, `N${node.id} has generation ${node.generation}; generations start at 1`);
   state.nodes[node.id] = node as MutableLiveNode;
-  indexName(state, node.name, node.id);
+  reindex(state, null, facts(node as MutableLiveNode));
   if (node.id > state.maxNodeId) state.maxNodeId = node.id;
 }
 
 /**
- * Name -> id of the live nodes, derived from a `nodes` record and cached per record object (never stored in the
- * state, which stays plain JSON). `applyClusterEvent` keeps the cached index of the record it mutates up to date,
- * so the mutable fold and the engine's pending state look names up in O(1); a new record (an immer result, a copy,
- * a parsed snapshot) gets its index built once on first use. A hit is re-checked against the record itself.
+ * Facts derived from a `nodes` record — name -> id of the live nodes, and how many live workers are Active — cached
+ * per record object and never stored in the state (which stays plain JSON). `applyClusterEvent` keeps the cached
+ * index of the record it mutates current, so the mutable fold and the engine's pending state answer in O(1); a new
+ * record (an immer result, a copy, a parsed snapshot) gets its index built once on first use. A name hit is
+ * re-checked against the record itself.
  * Invariant this relies on: a `nodes` record is only changed through `applyClusterEvent`.
  */
-const nameIndexes = new WeakMap<object, Map<string, number>>();
+type NodeIndex = { byName: Map<string, number>; activeWorkers: number };
+const indexes = new WeakMap<object, NodeIndex>();
 
-function nameIndexOf(nodes: ClusterState['nodes']): Map<string, number> {
-  let index = nameIndexes.get(nodes);
+const isActiveWorker = (n: Readonly<{ removed: boolean }> & Partial<Pick<LiveNode, 'roles' | 'workerState'>>): boolean =>
+  !n.removed && n.workerState === 'Active' && n.roles !== undefined && n.roles.includes('worker');
+
+function indexOf(nodes: ClusterState['nodes']): NodeIndex {
+  let index = indexes.get(nodes);
   if (index === undefined) {
-    index = new Map();
-    for (const entry of Object.values(nodes)) if (!entry.removed) index.set(entry.name, entry.id);
-    nameIndexes.set(nodes, index);
+    index = { byName: new Map(), activeWorkers: 0 };
+    for (const entry of Object.values(nodes)) {
+      if (entry.removed) continue;
+      index.byName.set(entry.name, entry.id);
+      if (isActiveWorker(entry)) index.activeWorkers += 1;
+    }
+    indexes.set(nodes, index);
   }
   return index;
 }
@@ -97,23 +106,36 @@ function nameIndexOf(nodes: ClusterState['nodes']): Map<string, number> {
  * const node = liveNodeByName(state, 'n1'); // LiveNode | undefined
  */
 export function liveNodeByName(state: ClusterState, name: string): LiveNode | undefined {
-  const id = nameIndexOf(state.nodes).get(name);
+  const id = indexOf(state.nodes).byName.get(name);
   if (id === undefined) return undefined;
   const entry = state.nodes[id];
   if (entry !== undefined && !entry.removed && entry.name === name) return entry;
   // The record changed behind the index's back: rebuild it from the record.
-  nameIndexes.delete(state.nodes);
-  const rebuilt = nameIndexOf(state.nodes).get(name);
+  indexes.delete(state.nodes);
+  const rebuilt = indexOf(state.nodes).byName.get(name);
   const found = rebuilt === undefined ? undefined : state.nodes[rebuilt];
   return found !== undefined && !found.removed ? found : undefined;
 }
 
-function indexName(state: MutableClusterState, name: string, id: number | undefined): void {
-  const index = nameIndexes.get(state.nodes);
-  if (index === undefined) return;
-  if (id === undefined) index.delete(name);
-  else index.set(name, id);
+/** How many live nodes with the worker role are `Active` (the replica-set safety check). */
+export function activeWorkerCount(state: ClusterState): number {
+  return indexOf(state.nodes).activeWorkers;
 }
+
+/** Keeps an existing index of `state.nodes` current after one entry changed (`before`/`after` as they were/are). */
+function reindex(
+  state: MutableClusterState,
+  before: Readonly<{ name: string; active: boolean; live: boolean }> | null,
+  after: Readonly<{ name: string; id: number; active: boolean; live: boolean }>,
+): void {
+  const index = indexes.get(state.nodes);
+  if (index === undefined) return;
+  if (before?.live === true) index.byName.delete(before.name);
+  if (after.live) index.byName.set(after.name, after.id);
+  index.activeWorkers += (after.active ? 1 : 0) - (before?.active === true ? 1 : 0);
+}
+
+const facts = (n: MutableLiveNode) => ({ name: n.name, id: n.id, active: isActiveWorker(n), live: true });
 
 /**
  * Applies one recorded event to `state` in place (plain object or immer draft) and advances `revision`.
@@ -163,10 +185,12 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
       if (d.previousGeneration !== node.generation || d.generation <= node.generation) {
         throw historyInvalid(event, position, `N${d.nodeId} is at generation ${node.generation}; it cannot restart from ${d.previousGeneration} to ${d.generation}`);
       }
+      const before = facts(node);
       node.generation = d.generation;
       node.roles = d.roles as Draft<typeof d.roles>;
       node.address = d.address;
       node.location = d.location;
+      reindex(state, before, facts(node));
       break;
     }
     case 'NodeRemoved': {
@@ -176,8 +200,9 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
       if (state.metadata.members[d.nodeId] !== undefined) {
         throw historyInvalid(event, position, `N${d.nodeId} is still a metadata member`);
       }
+      const before = facts(node);
       state.nodes[d.nodeId] = { removed: true, id: d.nodeId, name: node.name };
-      indexName(state, node.name, undefined);
+      reindex(state, before, { ...before, active: false, live: false });
       break;
     }
     case 'NodeIdRemapped': {
@@ -233,7 +258,9 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
       const d = event.data;
       const node = liveNode(state, event, position, d.nodeId);
       checkTransition(event, position, d, 'worker', node.workerState);
+      const before = facts(node);
       node.workerState = d.to as LiveNode['workerState'];
+      reindex(state, before, facts(node));
       break;
     }
     case 'LogSegmentCreated': {

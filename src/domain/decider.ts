@@ -18,7 +18,7 @@
  * engine, which re-decides against the new state.
  */
 import { runTransition } from '../../machines/index.js';
-import { liveNodeByName } from './apply.js';
+import { activeWorkerCount, liveNodeByName } from './apply.js';
 import { type ClusterState, type LiveNode, type MetadataMember, type NodeEntry, emptyClusterState } from './cluster-state.js';
 import type { Command, CommandType, LegacyDocument } from './commands.js';
 import { ClusterchartError, type ErrorCode, type ErrorContext } from './errors.js';
@@ -658,17 +658,8 @@ function setWorkerState(state: ClusterState, data: Operator<WorkerState>): Outco
     });
   }
   if (node.workerState === data.state) return nothingToDo;
-  let otherActive = false;
-  if (node.workerState === 'Active') {
-    for (const key in state.nodes) {
-      const n = state.nodes[key]!;
-      if (!n.removed && n.id !== node.id && n.roles.includes('worker') && n.workerState === 'Active') {
-        otherActive = true;
-        break;
-      }
-    }
-  }
-  const satisfiable = node.workerState !== 'Active' || otherActive;
+  // Leaving Active is safe while another Active worker remains to build replica sets.
+  const satisfiable = node.workerState !== 'Active' || activeWorkerCount(state) - (node.roles.includes('worker') ? 1 : 0) > 0;
   const t = operatorMove('worker', node, node.workerState, data, 'replicaSetsSatisfiable', satisfiable, 'worker-state');
   if (t instanceof ClusterchartError) return { ok: false, error: t };
   return accept([{ type: 'WorkerStateChanged', data: { ...t, nodeId: node.id } }]);

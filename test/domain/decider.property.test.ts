@@ -17,7 +17,11 @@ import {
   type PlainNodeId,
   ROLES,
   STORAGE_STATES,
+  liveNodeByName,
   WORKER_STATES,
+  activeWorkerCount,
+  applyClusterEvent,
+  copyClusterState,
   decide,
   emptyClusterState,
   evolve,
@@ -143,6 +147,18 @@ function checkInvariants(prev: ClusterState, next: ClusterState, owners: Map<num
   expect(next.maxNodeId).toBeGreaterThanOrEqual(prev.maxNodeId);
 }
 
+/** The derived indexes of an incrementally mutated state agree with a scan of its nodes. */
+function checkIndexes(state: ClusterState): void {
+  let active = 0;
+  for (const entry of Object.values(state.nodes)) {
+    if (entry.removed) continue;
+    expect(liveNodeByName(state, entry.name)?.id, `name index of ${entry.name}`).toBe(entry.id);
+    if (entry.workerState === 'Active' && entry.roles.includes('worker')) active += 1;
+  }
+  expect(activeWorkerCount(state), 'active worker count').toBe(active);
+  expect(liveNodeByName(state, 'nobody')).toBeUndefined();
+}
+
 describe('decider properties over random command sequences', () => {
   it('keeps every invariant, writes nothing on refusal, and its events fold back to its state', () => {
     let accepted = 0;
@@ -151,12 +167,15 @@ describe('decider properties over random command sequences', () => {
     fc.assert(
       fc.property(sequence, (commands) => {
         let state = emptyClusterState();
+        // The engine's path: ONE mutable state, decided on and applied to in place (derived indexes kept current).
+        const mutable = copyClusterState(state);
         const all: DomainEvent[] = [];
         const owners = new Map<number, string>();
         for (const c of commands) {
           const before = JSON.stringify(state);
           const d = decide(state, c);
           expect(JSON.stringify(state), 'decide modified its input').toBe(before);
+          expect(decide(mutable, c), 'deciding on the mutable state differs').toEqual(d);
           if (!d.ok) {
             refused += 1;
             expect(Object.keys(d)).toEqual(['ok', 'error']);
@@ -171,6 +190,9 @@ describe('decider properties over random command sequences', () => {
           for (const e of d.events) seen.set(e.type, (seen.get(e.type) ?? 0) + 1);
           all.push(...d.events);
           state = next;
+          for (const e of d.events) applyClusterEvent(mutable, e);
+          expect(mutable).toEqual(state);
+          checkIndexes(mutable);
         }
         expect(foldEvents(emptyClusterState(), all)).toEqual(state);
         expect(all.reduce((s, e) => evolve(s, e), emptyClusterState())).toEqual(state);
