@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { ClusterchartError } from '../domain/errors.js';
 import { clusterStreamId } from '../domain/events.js';
-import type { CommandType } from '../domain/commands.js';
+import type { CommandInputData, CommandType } from '../domain/commands.js';
 import type { CommandResult } from '../domain/results.js';
 import type { EventStore } from '../store/event-store.js';
 import { openStore, parseStoreUrl } from '../store/open-store.js';
@@ -203,7 +203,7 @@ export class Run {
   }
 
   /** Runs one command through the engine's validating entry point with this run's command id. */
-  async execute<T extends CommandType>(type: T, data: Record<string, unknown>, options: { cluster?: string; mode?: StoreMode } = {}): Promise<CommandResult<T>> {
+  async execute<T extends CommandType>(type: T, data: CommandInputData[T], options: { cluster?: string; mode?: StoreMode } = {}): Promise<CommandResult<T>> {
     const engine = await this.engine(options);
     return engine.execute({ type, data, commandId: this.commandId() });
   }

@@ -22,7 +22,7 @@ import { openReadViews, type ReadViews } from './read-views.js';
 import type { CliContext, Run } from './context.js';
 import { losingResponses } from './demo-support.js';
 import { configText, nodesText } from './format.js';
-import { table, usageError } from './output.js';
+import { columns, usageError } from './output.js';
 import { auditText, healthText, observeText, toAuditJson, toHealthJson, toObserveJson } from './views.js';
 import { verifyCluster } from './verify.js';
 
@@ -285,14 +285,12 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
 
     run.out.say(
       `\nThe store is left in ${run.options.store} for you to inspect, for example:\n` +
-        table(
-          ['  clusterchart nodes list', ''],
-          [
-            ['  clusterchart audit --node N4', '# N4 provisioned once, despite the lost response'],
-            ['  clusterchart observe --as-of 30', '# the cluster as it was at position 30'],
-            ['  clusterchart verify', '# re-check the hash chain and every transition'],
-          ],
-        ),
+        columns([
+          ['  clusterchart nodes list', '# N5 is a tombstone: its id is never used again'],
+          ['  clusterchart audit --node N4', '# N4 provisioned once, despite the lost response'],
+          [`  clusterchart observe --as-of ${observed.position}`, '# time travel: the cluster before N5 was removed'],
+          ['  clusterchart verify', '# re-check the hash chain and every transition'],
+        ]),
     );
     run.out.data({ cluster, store: run.options.store, steps: story.steps, health, verify: report }, () => '');
   } finally {

@@ -12,8 +12,7 @@ type MarkerOptions = { marker?: string; createdAt?: string; markerNode?: number 
  * The LogStoreMarker a log server found on its disk. `--marker-node` says which node wrote it (default: the node
  * itself); a different one is how another node's disk shows up (`MarkerFromAnotherNode`).
  */
-function markerOf(run: Run, node: number, options: MarkerOptions) {
-  if (options.marker === undefined) return null;
+function markerOf(run: Run, node: number, options: MarkerOptions & { marker: string }) {
   return { nodeId: options.markerNode ?? node, markerId: options.marker, createdAt: options.createdAt ?? run.at() };
 }
 
@@ -35,7 +34,7 @@ export function register(program: Command, cli: CliContext): void {
       .argument('<node>', 'node id (N3 or 3)', parseNodeIdArg),
     true,
   ).action(
-    cli.action(async (run, node: number, options: MarkerOptions) => {
+    cli.action(async (run, node: number, options: MarkerOptions & { marker: string }) => {
       const result = await run.execute('ProvisionLogServer', { node, marker: markerOf(run, node, options) });
       const json = { node: printPlainNodeId(result.node), storageState: result.storageState, alreadyApplied: result.alreadyApplied };
       run.out.data(json, () => `${json.node} is ${json.storageState}.${already(json.alreadyApplied)}`);
@@ -50,7 +49,8 @@ export function register(program: Command, cli: CliContext): void {
     false,
   ).action(
     cli.action(async (run, node: number, options: MarkerOptions) => {
-      const result = await run.execute('StartLogServer', { node, marker: markerOf(run, node, options) });
+      const marker = options.marker === undefined ? null : markerOf(run, node, { ...options, marker: options.marker });
+      const result = await run.execute('StartLogServer', { node, marker });
       const json = {
         node: printPlainNodeId(result.node),
         storageState: result.storageState,

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { CommandInputData } from '../domain/commands.js';
 import { printPlainNodeId } from '../domain/ids.js';
 import type { CliContext } from './context.js';
 import { already } from './format.js';
@@ -39,7 +40,9 @@ export function register(program: Command, cli: CliContext): void {
         const named = (document as { clusterName?: unknown } | null)?.clusterName;
         const cluster = run.options.cluster ?? (typeof named === 'string' ? named : undefined);
         if (cluster === undefined) throw usageError(`The legacy document ${file} has no clusterName: name the cluster with --cluster NAME.`, { file });
-        const result = await run.execute('ImportLegacyConfiguration', { document, forceNodeId: options.forceNodeId }, { cluster, mode: 'create' });
+        // The engine validates the document (zod) at its boundary; the CLI only reads the JSON.
+        const legacy = document as CommandInputData['ImportLegacyConfiguration']['document'];
+        const result = await run.execute('ImportLegacyConfiguration', { document: legacy, forceNodeId: options.forceNodeId }, { cluster, mode: 'create' });
         const remapped =
           result.remapped === null ? null : { from: printPlainNodeId(result.remapped.from), to: printPlainNodeId(result.remapped.to), generation: result.remapped.generation };
         const json = { cluster: result.clusterName, nodes: result.nodes, tombstones: result.tombstones, remapped, alreadyApplied: result.alreadyApplied };

@@ -74,13 +74,21 @@ export function createOutput(stdout: Writable, stderr: Writable, json: boolean):
 
 const ensureNewline = (text: string) => (text.endsWith('\n') || text === '' ? text : `${text}\n`);
 
-/** Left-aligned columns; the header is underlined by nothing but its position (terminal tables stay grep-able). */
+/** Left-aligned columns separated by two spaces; the last column is not padded. */
+export function columns(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((cells) =>
+      cells
+        .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** A header line over aligned columns (terminal tables stay grep-able: no rules, no borders). */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  return columns([header, ...rows]);
 }
