@@ -102,29 +102,36 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     for (const response of streams) send(response, event, data);
   };
 
-  const ingest = (recorded: RecordedEvent): void => {
-    seenPosition = recorded.position;
+  const clusterName = (): string | null => (history === undefined ? null : history.streamId.slice('cluster-'.length));
+  /** What a page needs to draw the timeline: its length and the last entries (older ones on request). */
+  const timeline = () => ({ cluster: clusterName(), count: history?.count ?? 0, recent: history?.recent ?? [], problem });
+
+  const apply = (recorded: RecordedEvent): void => {
     let discovered = false;
     if (history === undefined && recorded.streamId.startsWith('cluster-')) {
       history = new ClusterHistory(recorded.streamId, options.store);
       discovered = true;
     }
-    if (history !== undefined && problem === null && recorded.streamId === history.streamId) {
-      let added: ReturnType<ClusterHistory['add']>;
-      try {
-        added = history.add(recorded);
-      } catch (error) {
-        problem = isClusterchartError(error) ? `${error.code}: ${error.message}` : String(error);
-        logger?.error({ position: recorded.position, problem }, 'the viewer cannot read the cluster history past this event');
-        broadcast('problem', { problem });
-        return;
-      }
-      // A page opened before the cluster existed learns its name from a fresh timeline.
-      if (discovered) broadcast('timeline', timeline());
-      else broadcast('append', { entry: added.entry, count: history.count });
-      const transition = transitionOf(added.event);
-      if (relay !== null && transition !== null) relay.publishTransition(transition);
+    if (history === undefined || problem !== null || recorded.streamId !== history.streamId) return;
+    let added: ReturnType<ClusterHistory['add']>;
+    try {
+      added = history.add(recorded);
+    } catch (error) {
+      problem = isClusterchartError(error) ? `${error.code}: ${error.message}` : String(error);
+      logger?.error({ position: recorded.position, problem }, 'the viewer cannot read the cluster history past this event');
+      broadcast('problem', { problem });
+      return;
     }
+    // A page opened before the cluster existed learns its name from a fresh timeline.
+    if (discovered) broadcast('timeline', timeline());
+    else broadcast('append', { entry: added.entry, count: history.count });
+    const transition = transitionOf(added.event);
+    if (relay !== null && transition !== null) relay.publishTransition(transition);
+  };
+
+  const ingest = (recorded: RecordedEvent): void => {
+    apply(recorded);
+    seenPosition = recorded.position;
     for (const waiter of waiters) {
       if (waiter.position <= seenPosition) {
         waiters.delete(waiter);
@@ -139,10 +146,6 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     logger?.error({ problem }, 'viewer subscription failed');
     broadcast('problem', { problem });
   });
-
-  const clusterName = (): string | null => (history === undefined ? null : history.streamId.slice('cluster-'.length));
-  /** What a page needs to draw the timeline: its length and the last entries (older ones on request). */
-  const timeline = () => ({ cluster: clusterName(), count: history?.count ?? 0, recent: history?.recent ?? [], problem });
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://viewer.invalid');
