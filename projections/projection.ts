@@ -56,8 +56,8 @@ export function applyProjectionEvents<S>(projection: Projection<S>, state: S, ev
   const next = produce(state, (draft: Draft<S>) => {
     for (const event of events) projection.evolve(draft, event);
   });
-  // Immer freezes what it drafted; values taken from events and assigned in place are frozen here (cheap: frozen
-  // subtrees are skipped).
+  // Immer's auto-freeze already froze `next` deeply (this returns at once); the call keeps the guarantee when an
+  // application turned auto-freeze off.
   return freeze(next, true);
 }
 
