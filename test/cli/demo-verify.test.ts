@@ -76,22 +76,19 @@ describe('clusterchart demo', () => {
     expect(again.json().error.message).toMatch(/--reset/);
     expect(readRows(store.path)).toHaveLength(before);
 
-    const other = tempStore();
-    try {
-      expect((await other.run(['demo'])).code).toBe(0);
-      const reset = await other.run(['demo', '--reset', '--json']);
-      expect(reset.code, reset.stderr).toBe(0);
-      const summary = reset.json();
-      expect(summary).toMatchObject({ cluster: 'demo', verify: { ok: true, problems: [] }, health: { healthy: true } });
-      expect(summary.steps.length).toBeGreaterThan(25);
-      expect(readRows(other.path)).toHaveLength(before);
-    } finally {
-      other.cleanup();
-    }
+    // --reset replaces a previous demo: on a copy of this store, so the tamper tests below keep the original.
+    const copy = join(store.dir, 'reset.db');
+    copyFileSync(store.path, copy);
+    const reset = await cli(['--store', `sqlite:${copy}`, 'demo', '--reset', '--json']);
+    expect(reset.code, reset.stderr).toBe(0);
+    const summary = reset.json();
+    expect(summary).toMatchObject({ cluster: 'demo', verify: { ok: true, problems: [] }, health: { healthy: true } });
+    expect(summary.steps.length).toBeGreaterThan(25);
+    expect(readRows(copy)).toHaveLength(before);
   });
 });
 
-describe('verify catches tampering with the SQLite file', () => {
+describe.concurrent('verify catches tampering with the SQLite file', () => {
   it('an event whose data was changed', async () => {
     const row = findRow((_, type) => type === 'NodeRegistered');
     const report = await verifyTampered([`UPDATE events SET data = json_set(data, '$.name', 'mallory') WHERE position = ?`, row.position]);
