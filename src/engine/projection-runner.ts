@@ -10,9 +10,11 @@
  * - state handed out by `get` / `asOf` is deeply frozen and never mutated afterwards (a new object per change);
  * - a projection's state and its checkpoint are saved together (one SQLite transaction for all projections);
  * - state changes are serialised: a live batch, a rebuild and the final save never interleave;
- * - events are decoded with `parseDomainEvent`: an unknown type or bad data stops the runner with `UnknownEventType`
- *   / `HistoryInvalid` naming the position (pending `waitFor` calls reject with it); the last good state stays
- *   readable.
+ * - events are decoded as `parseDomainEvent` decodes them (`projection-decode.ts`): an unknown type or bad data
+ *   stops the runner with `UnknownEventType` / `HistoryInvalid` naming the position (pending `waitFor` calls reject
+ *   with it); the last good state stays readable.
+ * - checkpoints are trusted to belong to this store: a checkpoint beyond the store's last position (checkpoints of
+ *   another store) is not detected; give each store its own checkpoints (`openProjectionCheckpoints(storeUrl)`).
  *
  * Folding modes: catch-up, rebuilds and `asOf` fold long histories on a private mutable copy frozen once (no immer
  * proxy per event); live batches go through one immer `produce` each (structural sharing).
@@ -57,8 +59,9 @@ export interface ProjectionRunner {
    */
   waitFor(position: number): Promise<void>;
   /**
-   * Rebuilds a projection (one of this runner's or any other) as it was at a position (inclusive) or at a time: events in position order up to the
-   * first one whose `metadata.at` is later than the time (history as of a prefix). Leaves the live state alone.
+   * Rebuilds a projection (one of this runner's or any other) as it was at a position (inclusive) or at a time:
+   * events in position order up to the first one whose `metadata.at` is later than the time (history as of a
+   * prefix). Reads the history from the start; leaves the live state alone.
    */
   asOf<S>(projection: Projection<S>, at: AsOf): Promise<S>;
   /** Rebuilds projections (default: all) from zero up to the current position, then saves their checkpoints. */
