@@ -151,4 +151,15 @@ describe.skipIf(!runs)('viewer in chromium', () => {
     expect(dialogs).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });
+
+  it('loads older timeline entries from the server when the page only holds the recent ones', async () => {
+    await Promise.all(Array.from({ length: 50 }, (_, i) => engine.registerNode({ name: `extra-${i}`, roles: ['worker'] })));
+    await expect.poll(() => page.locator('#slider').getAttribute('max'), patience).toBe('59');
+    await page.locator('#slider').fill('3');
+    await expect.poll(() => page.locator('#events li.at').textContent(), patience).toBe('3metadata configuration v1: seed N1; members N1');
+    expect(await page.locator('#event').textContent()).toContain('MetadataConfigurationChanged  metadata configuration v1: seed N1; members N1');
+    expect(await page.locator('#events li.future').count()).toBe(10);
+    await expect.poll(() => page.locator('#nodes-body tr').count(), patience).toBe(1);
+    expect(consoleErrors).toEqual([]);
+  });
 });
