@@ -13,8 +13,8 @@
  * - events are decoded as `parseDomainEvent` decodes them (`projection-decode.ts`): an unknown type or bad data
  *   stops the runner with `UnknownEventType` / `HistoryInvalid` naming the position (pending `waitFor` calls reject
  *   with it); the last good state stays readable.
- * - checkpoints are trusted to belong to this store: a checkpoint beyond the store's last position (checkpoints of
- *   another store) is not detected; give each store its own checkpoints (`openProjectionCheckpoints(storeUrl)`).
+ * - a checkpoint always names an event the projection applied; one that names no event of this store (checkpoints
+ *   of another store, a store recreated) is discarded and that projection rebuilt from zero.
  *
  * Folding modes: catch-up, rebuilds and `asOf` fold long histories on a private mutable copy frozen once (no immer
  * proxy per event); live batches go through one immer `produce` each (structural sharing).
@@ -151,7 +151,18 @@ class Runner implements ProjectionRunner {
   }
 
   async start(): Promise<void> {
-    for (const slot of this.#slots.values()) await this.#restore(slot);
+    const known = new Map<number, boolean>();
+    for (const slot of this.#slots.values()) {
+      await this.#restore(slot);
+      if (slot.position === 0) continue;
+      let exists = known.get(slot.position);
+      if (exists === undefined) known.set(slot.position, (exists = await this.#hasEventAt(slot.position)));
+      if (!exists) {
+        this.#log?.warn({ projection: slot.projection.name, position: slot.position }, 'checkpoint names no event of this store: rebuilding from zero');
+        slot.state = slot.projection.initialState;
+        slot.position = 0;
+      }
+    }
     const from = Math.min(...[...this.#slots.values()].map((s) => s.position), Infinity);
     this.#position = Number.isFinite(from) ? from : 0;
     const caughtUp = await this.#catchUp([...this.#slots.values()], Infinity);
@@ -162,6 +173,11 @@ class Runner implements ProjectionRunner {
       () => undefined,
       (error: unknown) => this.#fail(error),
     );
+  }
+
+  async #hasEventAt(position: number): Promise<boolean> {
+    for await (const event of this.#store.readAll({ fromPosition: position, maxCount: 1 })) return event.position === position;
+    return false;
   }
 
   async #restore(slot: Slot): Promise<void> {

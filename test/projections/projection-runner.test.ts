@@ -133,6 +133,21 @@ describe('projection runner (memory store)', () => {
     expect(await checkpoints.load('audit-trail')).toMatchObject({ version: 2, position: h.events.length });
   });
 
+  it('discards checkpoints that name no event of its store (another store, a recreated one) and rebuilds', async () => {
+    const checkpoints = createMemoryCheckpoints();
+    const first = createMemoryStore();
+    await appendAll(first, story().events);
+    await (await start({ store: first, checkpoints, projections: [observedClusterStateProjection] })).stop();
+    const fresh = createMemoryStore();
+    const h = new History();
+    h.provision();
+    h.register(1);
+    await appendAll(fresh, h.events);
+    const runner = await start({ store: fresh, checkpoints, projections: [observedClusterStateProjection] });
+    expect(runner.position).toBe(2);
+    expect(runner.get(observedClusterStateProjection)).toEqual(foldProjection(observedClusterStateProjection, h.events));
+  });
+
   it('rebuilds on demand to the same state, re-reading every event', async () => {
     const store = createMemoryStore();
     const h = story();
