@@ -29,7 +29,7 @@ export type ViewerOptions = Readonly<{
   host?: string;
   /** 0 (default): any free port. */
   port?: number;
-  /** Also relay live transitions to @statelyai/inspect clients over a loopback WebSocket (port 0: any free port). */
+  /** Also relay live transitions to @statelyai/inspect clients over a WebSocket on 127.0.0.1, whatever `host` is (port 0: any free port). */
   inspect?: false | Readonly<{ port?: number }>;
   logger?: Logger;
 }>;
@@ -93,7 +93,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
 
   const relay: InspectionRelay | null = options.inspect === undefined || options.inspect === false
     ? null
-    : await startInspectionRelay({ host, port: options.inspect.port ?? 0, machines });
+    : await startInspectionRelay({ host: '127.0.0.1', port: options.inspect.port ?? 0, machines });
 
   const send = (response: ServerResponse, event: string, data: unknown): void => {
     response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
