@@ -113,6 +113,7 @@ export const APP_JS = `'use strict';
   var HISTORY_AFTER = 10;
   // The slider's value is the number of events applied: 0 is the empty cluster, count the head.
   var count = 0;
+  var cluster = null;
   var following = true;
   var selected = null;
   var charts = [];
@@ -210,6 +211,7 @@ export const APP_JS = `'use strict';
     following = at === count;
     renderPosition();
     renderHistory();
+    if (cluster === null) return;
     var mine = ++stateRequest;
     json('/api/state?revision=' + (at - 1)).then(function (view) {
       if (view.entry) entries.set(view.entry.revision, view.entry);
@@ -288,6 +290,7 @@ export const APP_JS = `'use strict';
     stream.addEventListener('timeline', function (message) {
       var data = JSON.parse(message.data);
       count = data.count;
+      cluster = data.cluster;
       remember(data.recent);
       ui.cluster.textContent = data.cluster === null ? '(no cluster yet)' : data.cluster;
       showProblem(data.problem);
