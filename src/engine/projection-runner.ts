@@ -38,6 +38,7 @@ export type ProjectionRunnerOptions = Readonly<{
   /**
    * Only events of this cluster's streams (`cluster-NAME`, `observations-NAME`). Default: every `cluster-*` and
    * `observations-*` stream. Other streams are skipped (their positions still advance the checkpoints).
+   * Checkpoints are then stored as `NAME/projection`, so runners of several clusters can share one store.
    */
   cluster?: string;
   /** While following, save checkpoints after this many new events (and always on `stop`). Default 1000. */
@@ -116,6 +117,8 @@ class Runner implements ProjectionRunner {
   readonly #log: Logger | undefined;
   readonly #accepts: (streamId: string) => boolean;
   readonly #checkpointEvery: number;
+  /** Checkpoints of runners scoped to different clusters of one store must not collide. */
+  readonly #keyPrefix: string;
   readonly #slots = new Map<string, Slot>();
   #position = 0;
   #unsaved = 0;
@@ -133,7 +136,9 @@ class Runner implements ProjectionRunner {
     this.#store = options.store;
     this.#ownsCheckpoints = options.checkpoints === undefined;
     this.#checkpoints = options.checkpoints ?? createMemoryCheckpoints();
-    this.#log = options.logger?.child({ subsystem: 'projections' });
+    // A logger the caller already scoped to a subsystem is used as is (no duplicate `subsystem` binding).
+    this.#log = options.logger?.bindings().subsystem === undefined ? options.logger?.child({ subsystem: 'projections' }) : options.logger;
+    this.#keyPrefix = options.cluster === undefined ? '' : `${options.cluster}/`;
     this.#accepts = streamFilter(options.cluster);
     this.#checkpointEvery = Math.max(1, options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY);
     for (const projection of options.projections) {
@@ -184,7 +189,7 @@ class Runner implements ProjectionRunner {
     const { name, version } = slot.projection;
     let stored;
     try {
-      stored = await this.#checkpoints.load(name);
+      stored = await this.#checkpoints.load(this.#keyPrefix + name);
     } catch (error) {
       if (!isClusterchartError(error, 'StoreCorrupt')) throw error;
       this.#log?.warn({ projection: name, err: error }, 'stored projection state unreadable: rebuilding from zero');
@@ -266,7 +271,12 @@ class Runner implements ProjectionRunner {
 
   async #save(): Promise<void> {
     await this.#checkpoints.save(
-      [...this.#slots.values()].map((s) => ({ name: s.projection.name, version: s.projection.version, position: s.position, state: s.state })),
+      [...this.#slots.values()].map((s) => ({
+        name: this.#keyPrefix + s.projection.name,
+        version: s.projection.version,
+        position: s.position,
+        state: s.state,
+      })),
     );
     this.#unsaved = 0;
   }

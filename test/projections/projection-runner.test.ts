@@ -201,6 +201,21 @@ describe('projection runner (memory store)', () => {
     expect(runner.get(nodesConfigurationProjection).cluster).toEqual(foldProjection(nodesConfigurationProjection, ours.events).cluster);
   });
 
+  it('keeps the checkpoints of runners scoped to different clusters apart', async () => {
+    const store = createMemoryStore();
+    const checkpoints = createMemoryCheckpoints();
+    const a = story(new History('a'));
+    const b = new History('b');
+    b.provision();
+    b.register(7);
+    await appendAll(store, [...a.events, ...b.events]);
+    await (await start({ store, checkpoints, cluster: 'a', projections: [nodesConfigurationProjection] })).stop();
+    await (await start({ store, checkpoints, cluster: 'b', projections: [nodesConfigurationProjection] })).stop();
+    expect((await checkpoints.load('a/nodes-configuration'))?.state).toMatchObject({ cluster: { clusterName: 'a' } });
+    const runner = await start({ store, checkpoints, cluster: 'b', projections: [nodesConfigurationProjection] });
+    expect(runner.get(nodesConfigurationProjection).cluster).toEqual(foldProjection(nodesConfigurationProjection, b.events).cluster);
+  });
+
   it('stops on an event it cannot decode, naming it; waiters reject and the last good state stays readable', async () => {
     const store = createMemoryStore();
     const h = story();
@@ -298,7 +313,7 @@ describe('projection checkpoints in SQLite', () => {
     const last = await appendAll(store, h.events.slice(half));
     await runner.waitFor(last);
     for (const p of all) expect(runner.get(p as Projection<unknown>)).toEqual(foldProjection(p as Projection<unknown>, h.events));
-    expect((await checkpoints.load('observed-cluster-state'))?.position).toBe(last);
+    expect((await checkpoints.load('test/observed-cluster-state'))?.position).toBe(last);
     await runner.stop();
     await checkpoints.close();
 
