@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/store/event-store.js';
 import { openSqliteStore, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite.js';
-import { collect, event } from './conformance.js';
+import { collect, event, waitFor } from './conformance.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -84,6 +84,23 @@ describe('sqlite store with several processes', () => {
       expect(revisions).toEqual([...revisions.keys()]);
     }
     expect(integrityCheck(path)).toBe('ok');
+  });
+
+  it("a subscription in this process receives another process's appends (polling), in order, each once", async () => {
+    const path = join(dir, 'cross-process.db');
+    const barrier = join(dir, 'cross-process.go');
+    const store = await openSqliteStore(path, { pollIntervalMs: 20 });
+    const seen: RecordedEvent[] = [];
+    const subscription = store.subscribeToAll({}, (e) => {
+      seen.push(e);
+    });
+    writeFileSync(barrier, '');
+    const acked = (await finish(run('sqlite-writer.ts', [path, 'remote', '40', '3', barrier]))).filter((l) => l.startsWith('ack ')).map((l) => l.slice(4));
+    await waitFor(() => seen.length >= acked.length, "the other process's events");
+    await subscription.stop();
+    await store.close();
+    expect(seen.map((e) => e.id)).toEqual(acked);
+    expect(seen.map((e) => e.position)).toEqual([...seen.keys()].map((i) => i + 1));
   });
 
   it('survives 24 SIGKILLs at random moments: acknowledged batches present, no partial batch, dense revisions', async () => {
