@@ -484,7 +484,10 @@ class ClusterEngine implements Engine {
   async #loadSnapshot(): Promise<SnapshotContent | null> {
     const stream = snapshotStreamId(this.cluster);
     let examined = 0;
-    for await (const recorded of this.store.readStream(stream, { direction: 'backwards', maxCount: 3 })) {
+    // One snapshot per read (each can be megabytes): the newest, then older ones only while they fail the checks.
+    for (let revision = await this.store.streamRevision(stream); revision >= 0 && examined < 3; revision--) {
+      const recorded = await this.#eventAt(stream, revision);
+      if (recorded === null) break;
       examined++;
       const decoded = decodeSnapshot(recorded, this.cluster, this.#machineVersions);
       if (!decoded.ok) {
