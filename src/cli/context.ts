@@ -12,7 +12,7 @@ import { clusterStreamId } from '../domain/events.js';
 import type { CommandInputData, CommandType } from '../domain/commands.js';
 import type { CommandResult } from '../domain/results.js';
 import type { EventStore } from '../store/event-store.js';
-import { openStore, parseStoreUrl } from '../store/open-store.js';
+import { openStore, parseStoreUrl, redactUrl } from '../store/open-store.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { openReadViews, type ReadViews, type ViewName } from './read-views.js';
 import { createOutput, type Output, type Writable } from './output.js';
@@ -100,6 +100,11 @@ export class Run {
     this.logger = pino({ level: options.logLevel, base: { cmd: 'clusterchart' } }, pino.destination({ fd: 2, sync: true }));
   }
 
+  /** The store URL with any credentials removed: the only form printed or logged. */
+  get storeUrl(): string {
+    return redactUrl(this.options.store);
+  }
+
   /** `--command-id`, or a fresh id (then a retry is a new command, as CLI.md says). */
   commandId(): string {
     return this.options.commandId ?? randomUUID();
@@ -133,7 +138,7 @@ export class Run {
         'StoreUnavailable',
         `There is no store at ${location.path}: provision a cluster first (clusterchart provision --cluster NAME), ` +
           'run the demo (clusterchart demo), or point --store / CLUSTERCHART_STORE at an existing store.',
-        { url: this.options.store },
+        { url: this.storeUrl },
       );
     }
     this.#store = await openStore(this.options.store);
@@ -152,14 +157,14 @@ export class Run {
     if (clusters.length === 0) {
       throw new ClusterchartError(
         'ClusterNotFound',
-        `The store ${this.options.store} holds no cluster: provision one with clusterchart provision --cluster NAME.`,
-        { url: this.options.store },
+        `The store ${this.storeUrl} holds no cluster: provision one with clusterchart provision --cluster NAME.`,
+        { url: this.storeUrl },
       );
     }
     throw new ClusterchartError(
       'AmbiguousCluster',
-      `The store ${this.options.store} holds ${clusters.length} clusters (${clusters.join(', ')}): choose one with --cluster NAME.`,
-      { url: this.options.store, clusters },
+      `The store ${this.storeUrl} holds ${clusters.length} clusters (${clusters.join(', ')}): choose one with --cluster NAME.`,
+      { url: this.storeUrl, clusters },
     );
   }
 
@@ -169,8 +174,8 @@ export class Run {
     if ((await (await this.store()).streamRevision(clusterStreamId(cluster))) < 0) {
       throw new ClusterchartError(
         'ClusterNotFound',
-        `Cluster "${cluster}" is not in the store ${this.options.store}: check --cluster, or provision it first.`,
-        { cluster, url: this.options.store },
+        `Cluster "${cluster}" is not in the store ${this.storeUrl}: check --cluster, or provision it first.`,
+        { cluster, url: this.storeUrl },
       );
     }
     return cluster;

@@ -16,7 +16,7 @@ import { clusterStreamId } from '../domain/events.js';
 import { printPlainNodeId } from '../domain/ids.js';
 import type { CommandResult } from '../domain/results.js';
 import type { EventStore } from '../store/event-store.js';
-import { openStore, parseStoreUrl } from '../store/open-store.js';
+import { openStore, parseStoreUrl, redactUrl } from '../store/open-store.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { openReadViews, type ReadViews } from './read-views.js';
 import type { CliContext, Run } from './context.js';
@@ -60,7 +60,7 @@ function resetStore(url: string): void {
   const location = parseStoreUrl(url);
   if (location.kind === 'memory') return;
   if (location.kind !== 'sqlite') {
-    throw usageError(`demo --reset deletes SQLite files only; empty ${url} yourself or choose another --store.`);
+    throw usageError(`demo --reset deletes SQLite files only; empty ${redactUrl(url)} yourself or choose another --store.`);
   }
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${location.path}${suffix}`, { force: true });
 }
@@ -85,10 +85,10 @@ export function register(program: Command, cli: CliContext): void {
             const empty = await isEmpty(store).finally(() => store.close());
             if (!empty) {
               throw usageError(
-                `The store ${run.options.store} already holds events: the demo starts from an empty store and never writes into an ` +
+                `The store ${run.storeUrl} already holds events: the demo starts from an empty store and never writes into an ` +
                   `existing one. Run it again with --reset (npm start -- --reset) to delete ${location.path}, or choose ` +
                   'another store with --store sqlite:./other.db. Or inspect what is there: clusterchart nodes list, audit, verify.',
-                { url: run.options.store },
+                { url: run.storeUrl },
               );
             }
           }
@@ -102,7 +102,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
   const story = new Story(run);
   const inner = await run.store('create');
   if (!(await isEmpty(inner))) {
-    throw usageError(`The store ${run.options.store} already holds events: the demo needs an empty store (use --reset or another --store).`);
+    throw usageError(`The store ${run.storeUrl} already holds events: the demo needs an empty store (use --reset or another --store).`);
   }
   const store = losingResponses(inner);
   // The story narrates the lost response itself; the engine's warning about it would only repeat it as a log line.
@@ -146,7 +146,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
   };
 
   try {
-    run.out.say(`clusterchart demo: cluster "${cluster}" on ${run.options.store}`);
+    run.out.say(`clusterchart demo: cluster "${cluster}" on ${run.storeUrl}`);
 
     // 1 ----------------------------------------------------------------------------------------------------------
     story.chapter('1. Provision the cluster with the replicated defaults');
@@ -284,7 +284,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
     story.step('verify', report, `${report.events} events: the hash chain holds and every transition replays to its recorded state.`);
 
     run.out.say(
-      `\nThe store is left in ${run.options.store} for you to inspect, for example:\n` +
+      `\nThe store is left in ${run.storeUrl} for you to inspect, for example:\n` +
         columns([
           ['  clusterchart nodes list', '# N5 is a tombstone: its id is never used again'],
           ['  clusterchart audit --node N4', '# N4 provisioned once, despite the lost response'],
@@ -292,7 +292,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
           ['  clusterchart verify', '# re-check the hash chain and every transition'],
         ]),
     );
-    run.out.data({ cluster, store: run.options.store, steps: story.steps, health, verify: report }, () => '');
+    run.out.data({ cluster, store: run.storeUrl, steps: story.steps, health, verify: report }, () => '');
   } finally {
     await engine.close();
   }
