@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
 import type { AnyStateMachine } from 'xstate';
 import type { Transition } from '../domain/events.js';
-import { acceptWebSocket, type WebSocketConnection } from './websocket.js';
+import { type WebSocket, WebSocketServer } from 'ws';
 
 export type InspectionRelayOptions = Readonly<{
   host?: string;
@@ -67,9 +67,9 @@ export function isLoopbackOrigin(origin: string | undefined): boolean {
 export async function startInspectionRelay(options: InspectionRelayOptions): Promise<InspectionRelay> {
   const bufferSize = options.bufferSize ?? 500;
   const buffer: string[] = [];
-  const clients = new Set<WebSocketConnection>();
+  const clients = new Set<WebSocket>();
 
-  const broadcast = (text: string, except?: WebSocketConnection): void => {
+  const broadcast = (text: string, except?: WebSocket): void => {
     buffer.push(text);
     if (buffer.length > bufferSize) buffer.shift();
     for (const client of clients) if (client !== except) client.send(text);
@@ -94,17 +94,19 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
       response.end('Connect a WebSocket here (@statelyai/inspect), or open / for the Stately inspector bridge.\n');
     }
   });
-  server.on('upgrade', (request, socket) => {
-    if (!isLoopbackOrigin(request.headers.origin)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    const connection = acceptWebSocket(request, socket, {
-      onMessage: (from, text) => broadcast(text, from),
-      onClose: (closed) => clients.delete(closed),
-    });
-    if (connection === null) return;
+  // Text frames only, 1 MiB at most: inspection events are small JSON documents.
+  const sockets = new WebSocketServer({
+    server,
+    maxPayload: 1 << 20,
+    verifyClient: (info: { origin?: string }, accept: (ok: boolean, code?: number) => void) => accept(isLoopbackOrigin(info.origin), 403),
+  });
+  sockets.on('connection', (connection) => {
     clients.add(connection);
+    connection.on('message', (data, isBinary) => {
+      if (isBinary) connection.close(1003, 'text frames only');
+      else broadcast(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'), connection);
+    });
+    connection.on('close', () => clients.delete(connection));
     for (const text of buffer) connection.send(text);
   });
   await new Promise<void>((resolve, reject) => {
@@ -142,7 +144,8 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
       inspector.snapshot(ref, ref.getSnapshot(), { event });
     },
     async close() {
-      for (const client of clients) client.close(1001);
+      for (const client of clients) client.terminate();
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
