@@ -18,34 +18,30 @@ import type { RecordedEvent } from '../store/event-store.js';
  * canonicalJson({ b: 1, a: [true, null] }) // '{"a":[true,null],"b":1}'
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) out += ',';
-      const item: unknown = value[i];
-      out += item === undefined ? 'null' : canonicalJson(item);
-    }
-    return out + ']';
-  }
+  return JSON.stringify(canonicalize(value)) ?? 'null';
+}
+
+/**
+ * A copy of a JSON value with the keys of every object in sorted order (objects already in order are copied
+ * as they are), so that `JSON.stringify` of it is canonical. One native stringify beats building the text by hand.
+ */
+export function canonicalize(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => (item === undefined ? null : canonicalize(item)));
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
-  // Most objects are built in a fixed key order: sort only when that order is not already sorted.
   for (let i = 1; i < keys.length; i++) {
     if (keys[i - 1]! > keys[i]!) {
       keys.sort();
       break;
     }
   }
-  let out = '{';
-  let first = true;
+  const out: Record<string, unknown> = {};
   for (const key of keys) {
     const item = record[key];
-    if (item === undefined || typeof item === 'function') continue;
-    out += (first ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(item);
-    first = false;
+    if (item !== undefined && typeof item !== 'function') out[key] = canonicalize(item);
   }
-  return out + '}';
+  return out;
 }
 
 /**
