@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import type { LiveNode } from '../domain/cluster-state.js';
 import type { CommandInputData, CommandType } from '../domain/commands.js';
 import { type ClusterchartError, isClusterchartError } from '../domain/errors.js';
-import { clusterStreamId } from '../domain/events.js';
+import { clusterStreamId, observationsStreamId } from '../domain/events.js';
 import { printPlainNodeId } from '../domain/ids.js';
 import type { CommandResult } from '../domain/results.js';
 import type { EventStore } from '../store/event-store.js';
@@ -126,14 +126,16 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
 
   /** Runs a command the story expects to be refused with `code`, and checks that nothing was written. */
   const refused = async <T extends CommandType>(type: T, data: CommandInputData[T], code: string): Promise<ClusterchartError> => {
-    const before = await inner.streamRevision(clusterStreamId(cluster));
+    const revisions = async () =>
+      `${await inner.streamRevision(clusterStreamId(cluster))}/${await inner.streamRevision(observationsStreamId(cluster))}`;
+    const before = await revisions();
     try {
       await exec(type, data);
     } catch (error) {
       if (!isClusterchartError(error)) throw error;
       if (error.code !== code) throw unexpected(`${type} was refused with ${error.code} instead of ${code}: ${error.message}`);
-      const after = await inner.streamRevision(clusterStreamId(cluster));
-      if (after !== before) throw unexpected(`${type} was refused but the cluster stream moved from revision ${before} to ${after}`);
+      const after = await revisions();
+      if (after !== before) throw unexpected(`${type} was refused but the streams moved from revisions ${before} to ${after}`);
       return error;
     }
     throw unexpected(`${type} should have been refused with ${code}, but it was accepted`);
