@@ -367,3 +367,12 @@ export function esdbConnectionString(url: string): string | undefined {
   const scheme = ESDB_SCHEMES[match?.[1]?.toLowerCase() ?? ''];
   return match === null || scheme === undefined ? undefined : `${scheme}${url.slice(match[1]!.length)}`;
 }
+
+/** Runs synchronous store work and reports its result or error as a promise (the contract is asynchronous). */
+export function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}

@@ -5,7 +5,6 @@
  * Stored events are deep-frozen copies made by a JSON round trip at append time, so readers see exactly what the
  * durable adapters would return and can never mutate history. Positions are dense (1, 2, 3...).
  */
-import { ClusterchartError } from '../domain/errors.js';
 import {
   checkExpectedRevision,
   classifyExistingIds,
@@ -13,15 +12,15 @@ import {
   encodeExpected,
   pagedIterable,
   prepareAppend,
+  settle,
   storeClosedError,
-  validateCheckpoint,
   validateReadAllOptions,
   validateReadStreamOptions,
   validateStreamId,
   type StoredEventRef,
 } from './common.js';
 import type { AppendResult, EventData, EventStore, ExpectedRevision, JsonObject, JsonValue, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeOptions, Subscription, SubscriptionHandler } from './event-store.js';
-import { ChangeNotifier, startSubscription, type ManagedSubscription } from './subscription.js';
+import { LocalSubscriptions } from './subscription.js';
 
 /** Events per page of `readAll` (a page is a copy, taken between two appends). */
 const PAGE_SIZE = 4096;
@@ -45,16 +44,14 @@ class MemoryEventStore implements EventStore {
   readonly #all: RecordedEvent[] = [];
   readonly #streams = new Map<string, RecordedEvent[]>();
   readonly #ids = new Map<string, Stored>();
-  readonly #notifier = new ChangeNotifier();
-  readonly #subscriptions = new Set<ManagedSubscription>();
+  readonly #subscriptions = new LocalSubscriptions((after, limit) => {
+    this.#assertOpen();
+    return this.#all.slice(after, after + limit);
+  });
   #closed = false;
 
   appendToStream(streamId: string, events: readonly EventData[], options?: Readonly<{ expectedRevision?: ExpectedRevision }>): Promise<AppendResult> {
-    try {
-      return Promise.resolve(this.#append(streamId, events, options?.expectedRevision ?? 'any'));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    return settle(() => this.#append(streamId, events, options?.expectedRevision ?? 'any'));
   }
 
   #append(rawStreamId: string, rawEvents: readonly EventData[], rawExpected: ExpectedRevision): AppendResult {
@@ -94,7 +91,7 @@ class MemoryEventStore implements EventStore {
       this.#ids.set(e.id, { event: recorded, expected: code });
     }
     if (stream === undefined) this.#streams.set(streamId, target);
-    this.#notifier.notify();
+    this.#subscriptions.notify();
     const last = target[target.length - 1] as RecordedEvent;
     return { nextRevision: last.revision, position: last.position };
   }
@@ -139,40 +136,22 @@ class MemoryEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
     this.#assertOpen();
-    const checkpoint = validateCheckpoint(options.fromPosition);
-    if (typeof handler !== 'function') throw new ClusterchartError('InvalidInput', 'subscribeToAll needs a handler function.', {});
-    const subscription = startSubscription(
-      {
-        readPage: (after, limit) => {
-          this.#assertOpen();
-          return this.#all.slice(after, after + limit);
-        },
-        notifier: this.#notifier,
-      },
-      checkpoint,
-      handler,
-      () => this.#subscriptions.delete(subscription),
-    );
-    this.#subscriptions.add(subscription);
-    return subscription;
+    return this.#subscriptions.subscribe(options, handler);
   }
 
   streamRevision(streamId: string): Promise<number> {
-    try {
+    return settle(() => {
       this.#assertOpen();
       validateStreamId(streamId);
-      return Promise.resolve((this.#streams.get(streamId)?.length ?? 0) - 1);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+      return (this.#streams.get(streamId)?.length ?? 0) - 1;
+    });
   }
 
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
-    const error = storeClosedError(this.url);
-    for (const s of this.#subscriptions) s.fail(error);
-    this.#notifier.notify();
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#subscriptions.closeAll(storeClosedError(this.url));
+    }
     return Promise.resolve();
   }
 

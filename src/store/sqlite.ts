@@ -25,8 +25,8 @@ import {
   encodeExpected,
   pagedIterable,
   prepareAppend,
+  settle,
   storeClosedError,
-  validateCheckpoint,
   validateReadAllOptions,
   validateReadStreamOptions,
   validateStreamId,
@@ -34,7 +34,7 @@ import {
   type StoredEventRef,
 } from './common.js';
 import type { AppendResult, EventData, EventStore, ExpectedRevision, JsonObject, JsonValue, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeOptions, Subscription, SubscriptionHandler } from './event-store.js';
-import { ChangeNotifier, startSubscription, type ManagedSubscription } from './subscription.js';
+import { LocalSubscriptions } from './subscription.js';
 
 export type SqliteStoreOptions = Readonly<{
   /** How long an append waits for another process's write transaction before `StoreUnavailable`. Default 5000. */
@@ -89,20 +89,14 @@ const SQLITE_MAGIC = 'SQLite format 3\0';
  * const store = await openSqliteStore('./clusterchart.db');
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteEventStore> {
-  try {
-    return Promise.resolve(new SqliteStore(path, options));
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
+  return settle(() => new SqliteStore(path, options));
 }
 
 class SqliteStore implements SqliteEventStore {
   readonly url: string;
   readonly path: string;
   readonly #db: Database.Database;
-  readonly #notifier = new ChangeNotifier();
-  readonly #subscriptions = new Set<ManagedSubscription>();
-  readonly #pollIntervalMs: number;
+  readonly #subscriptions: LocalSubscriptions;
   #closed = false;
 
   readonly #lastRevision: Database.Statement<[string], number>;
@@ -119,7 +113,7 @@ class SqliteStore implements SqliteEventStore {
     }
     this.url = `sqlite:${path}`;
     this.path = resolvePath(path);
-    this.#pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.#subscriptions = new LocalSubscriptions((after, limit) => this.#read(() => this.#readAll.all(after + 1, limit)), options.pollIntervalMs ?? 100);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     checkFileHeader(this.path);
     let db: Database.Database;
@@ -150,11 +144,7 @@ class SqliteStore implements SqliteEventStore {
   }
 
   appendToStream(streamId: string, events: readonly EventData[], options?: Readonly<{ expectedRevision?: ExpectedRevision }>): Promise<AppendResult> {
-    try {
-      return Promise.resolve(this.#append(streamId, events, options?.expectedRevision ?? 'any'));
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    return settle(() => this.#append(streamId, events, options?.expectedRevision ?? 'any'));
   }
 
   #append(rawStreamId: string, rawEvents: readonly EventData[], rawExpected: ExpectedRevision): AppendResult {
@@ -170,7 +160,7 @@ class SqliteStore implements SqliteEventStore {
       }
       throw translateSqliteError(error, this.path, 'append');
     }
-    if (outcome.written) this.#notifier.notify();
+    if (outcome.written) this.#subscriptions.notify();
     return outcome.result;
   }
 
@@ -261,45 +251,32 @@ class SqliteStore implements SqliteEventStore {
 
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
     this.#assertOpen();
-    const checkpoint = validateCheckpoint(options.fromPosition);
-    if (typeof handler !== 'function') throw new ClusterchartError('InvalidInput', 'subscribeToAll needs a handler function.', {});
-    const subscription = startSubscription(
-      {
-        readPage: (after, limit) => this.#read(() => this.#readAll.all(after + 1, limit)),
-        notifier: this.#notifier,
-        pollIntervalMs: this.#pollIntervalMs,
-      },
-      checkpoint,
-      handler,
-      () => this.#subscriptions.delete(subscription),
-    );
-    this.#subscriptions.add(subscription);
-    return subscription;
+    return this.#subscriptions.subscribe(options, handler);
   }
 
   streamRevision(streamId: string): Promise<number> {
-    try {
+    return settle(() => {
       this.#assertOpen();
       validateStreamId(streamId);
-      const revision = this.#lastRevision.get(streamId);
-      return Promise.resolve(revision ?? -1);
-    } catch (error) {
-      return Promise.reject(translateSqliteError(error, this.path, 'read'));
-    }
+      try {
+        return this.#lastRevision.get(streamId) ?? -1;
+      } catch (error) {
+        throw translateSqliteError(error, this.path, 'read');
+      }
+    });
   }
 
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    const error = storeClosedError(this.url);
-    for (const s of this.#subscriptions) s.fail(error);
-    this.#notifier.notify();
-    try {
-      this.#db.close();
-    } catch (e) {
-      return Promise.reject(translateSqliteError(e, this.path, 'close'));
-    }
-    return Promise.resolve();
+    this.#subscriptions.closeAll(storeClosedError(this.url));
+    return settle(() => {
+      try {
+        this.#db.close();
+      } catch (error) {
+        throw translateSqliteError(error, this.path, 'close');
+      }
+    });
   }
 
   /** Runs one page query and turns its rows into events (one JSON.parse per field, no other per-row work). */

@@ -7,7 +7,9 @@
  * strictly after the checkpoint, so delivery has no gap and no duplicate. Positions become visible in order
  * (appends are serialised per store), which is what makes "after the checkpoint" complete.
  */
-import type { RecordedEvent, Subscription, SubscriptionHandler } from './event-store.js';
+import { ClusterchartError } from '../domain/errors.js';
+import { validateCheckpoint } from './common.js';
+import type { RecordedEvent, SubscribeOptions, Subscription, SubscriptionHandler } from './event-store.js';
 
 /** Wakes waiting subscriptions after a commit. `version` moves on every notify so a waiter never misses one. */
 export class ChangeNotifier {
@@ -127,4 +129,34 @@ export function startSubscription(source: SubscriptionSource, checkpoint: number
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The subscriptions of one store object: fed from its pages, woken by its commits, ended by its close. */
+export class LocalSubscriptions {
+  readonly #notifier = new ChangeNotifier();
+  readonly #running = new Set<ManagedSubscription>();
+  readonly #source: SubscriptionSource;
+
+  constructor(readPage: SubscriptionSource['readPage'], pollIntervalMs?: number) {
+    this.#source = { readPage, notifier: this.#notifier, ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }) };
+  }
+
+  /** Called after every commit that wrote events. */
+  notify(): void {
+    this.#notifier.notify();
+  }
+
+  subscribe(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    const checkpoint = validateCheckpoint(options.fromPosition);
+    if (typeof handler !== 'function') throw new ClusterchartError('InvalidInput', 'subscribeToAll needs a handler function.', {});
+    const subscription = startSubscription(this.#source, checkpoint, handler, () => this.#running.delete(subscription));
+    this.#running.add(subscription);
+    return subscription;
+  }
+
+  /** Ends every running subscription; their `done` rejects with `error`. */
+  closeAll(error: Error): void {
+    for (const s of this.#running) s.fail(error);
+    this.#notifier.notify();
+  }
 }
