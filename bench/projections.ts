@@ -6,7 +6,8 @@
  * Each measurement runs in a fresh child process (same conditions for both, and a clean peak RSS): the rebuild is
  * `createProjectionRunner` on `openSqliteStore` until its catch-up is done; the baseline iterates
  * `SELECT ... ORDER BY position` with better-sqlite3 and JSON.parses data and metadata of every row.
- * Medians of 3 alternating runs. Figures: one JSON line each on stdout, a table on stderr.
+ * Also measured: `readAll` through the adapter alone, to show how much of the gap is the EventStore interface.
+ * Medians of 5 alternating runs (3 with --quick). Figures: one JSON line each on stdout, a table on stderr.
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -26,7 +27,7 @@ type Sizes = { events: number; nodes: number; partitions: number };
 type ChildResult = { seconds: number; events: number; peakRssMb: number; stateHeapMb?: number; stateJsonMb?: number; alive?: number };
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
-const RUNS = 3;
+const RUNS = 5;
 
 // --- data ---------------------------------------------------------------------------------------------------------
 
@@ -203,7 +204,20 @@ function childPlainRead(path: string): ChildResult {
   return { seconds, events, peakRssMb: peakRssMb() };
 }
 
-function inChild(kind: 'rebuild' | 'plain', path: string): Promise<ChildResult> {
+/** The store interface alone (`readAll` through the adapter, no decoding, no folding): where the gap comes from. */
+async function childStoreRead(path: string): Promise<ChildResult> {
+  const store = await openSqliteStore(path);
+  const started = performance.now();
+  let events = 0;
+  for await (const event of store.readAll()) events += event.position > 0 ? 1 : 0;
+  const seconds = (performance.now() - started) / 1000;
+  await store.close();
+  return { seconds, events, peakRssMb: peakRssMb() };
+}
+
+type ChildKind = 'rebuild' | 'plain' | 'readall';
+
+function inChild(kind: ChildKind, path: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), ['--child', kind, path], {
       execArgv: [...process.execArgv, '--expose-gc'],
@@ -236,20 +250,25 @@ export async function run(options: BenchOptions): Promise<void> {
 
     const rebuilds: ChildResult[] = [];
     const plains: ChildResult[] = [];
-    for (let run = 0; run < RUNS; run++) {
+    const storeReads: ChildResult[] = [];
+    const runs = quick ? 3 : RUNS;
+    for (let run = 0; run < runs; run++) {
       plains.push(await inChild('plain', path));
       rebuilds.push(await inChild('rebuild', path));
+      storeReads.push(await inChild('readall', path));
     }
-    for (const r of [...rebuilds, ...plains]) if (r.events !== written) throw new Error(`a run read ${r.events} of ${written} events`);
+    for (const r of [...rebuilds, ...plains, ...storeReads]) if (r.events !== written) throw new Error(`a run read ${r.events} of ${written} events`);
 
     const rate = (r: ChildResult) => r.events / r.seconds;
     const report = new BenchReport('projections');
     report.add('cold_rebuild_events_per_s', median(rebuilds.map(rate)), 'events/s', 'plain_read_json_parse', median(plains.map(rate)));
+    report.add('store_readall_events_per_s', median(storeReads.map(rate)), 'events/s', 'plain_read_json_parse', median(plains.map(rate)));
     report.add('cold_rebuild_seconds', median(rebuilds.map((r) => r.seconds)), 's', 'plain_read_json_parse', median(plains.map((r) => r.seconds)));
     report.add('cold_rebuild_peak_rss', median(rebuilds.map((r) => r.peakRssMb)), 'MB', 'plain_read_json_parse', median(plains.map((r) => r.peakRssMb)));
     report.add(`final_state_heap_${sizes.nodes}_nodes`, median(rebuilds.map((r) => r.stateHeapMb ?? 0)), 'MB', 'final_state_json', median(rebuilds.map((r) => r.stateJsonMb ?? 0)));
-    report.printTable(`bench projections (${quick ? 'quick' : 'full'}: ${written} events, ${sizes.nodes} nodes, ${sizes.partitions} partitions; median of ${RUNS} runs, each in its own process)`, [
-      `runs: rebuild ${rebuilds.map((r) => Math.round(rate(r))).join(', ')} events/s; plain read ${plains.map((r) => Math.round(rate(r))).join(', ')} events/s`,
+    report.printTable(`bench projections (${quick ? 'quick' : 'full'}: ${written} events, ${sizes.nodes} nodes, ${sizes.partitions} partitions; median of ${runs} runs, each in its own process)`, [
+      `runs (events/s): rebuild ${rebuilds.map((r) => Math.round(rate(r))).join(', ')}; plain read ${plains.map((r) => Math.round(rate(r))).join(', ')}; store readAll ${storeReads.map((r) => Math.round(rate(r))).join(', ')}`,
+      `rebuild / store readAll: ${(median(rebuilds.map(rate)) / median(storeReads.map(rate))).toFixed(3)} (the projection work on top of the EventStore interface)`,
       `final state: ${rebuilds[0]?.alive ?? 0} nodes in ObservedClusterState`,
       'targets: >= 500000 events/s, >= 0.6 of the plain read, peak RSS <= 300 MB',
     ]);
@@ -262,6 +281,6 @@ export async function run(options: BenchOptions): Promise<void> {
 const argv = process.argv.slice(2);
 if (argv[0] === '--child') {
   const [, kind, path] = argv;
-  const result = kind === 'rebuild' ? await childRebuild(path!) : childPlainRead(path!);
+  const result = kind === 'rebuild' ? await childRebuild(path!) : kind === 'readall' ? await childStoreRead(path!) : childPlainRead(path!);
   process.send?.(result);
 }

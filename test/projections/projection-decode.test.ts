@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDomainEvent } from '../../src/domain/index.js';
-import { decodeDomainEvent, decodeRecordedEvent } from '../../src/engine/projection-decode.js';
+import { CANONICAL_ISO_TIME, decodeDomainEvent, decodeRecordedEvent } from '../../src/engine/projection-decode.js';
 
 function outcome(decode: () => unknown): unknown {
   try {
@@ -33,6 +33,28 @@ describe('projection event decoding', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('every canonical ISO time the fast path short-cuts is one Date.parse accepts', () => {
+    const two = (n: number) => String(n).padStart(2, '0');
+    let checked = 0;
+    for (const year of ['0000', '1970', '2026', '9999']) {
+      for (let month = 1; month <= 12; month++) {
+        for (let day = 1; day <= 31; day++) {
+          for (const time of ['00:00:00.000', '23:59:59.999', '12:30:07.042']) {
+            const iso = `${year}-${two(month)}-${two(day)}T${time}Z`;
+            expect(CANONICAL_ISO_TIME.test(iso)).toBe(true);
+            expect(Date.parse(iso)).not.toBeNaN();
+            checked++;
+          }
+        }
+      }
+    }
+    for (let hour = 0; hour < 24; hour++) expect(Date.parse(`2026-01-01T${two(hour)}:59:59.000Z`)).not.toBeNaN();
+    expect(checked).toBe(4 * 12 * 31 * 3);
+    for (const bad of ['2026-13-01T00:00:00.000Z', '2026-01-32T00:00:00.000Z', '2026-01-01T24:00:00.000Z', '2026-01-01T00:60:00.000Z', '2026-01-01T00:00:00Z']) {
+      expect(CANONICAL_ISO_TIME.test(bad)).toBe(false);
+    }
   });
 
   it('decodes a recorded event into a frozen domain event and refuses one without metadata.at', () => {
