@@ -82,7 +82,10 @@ export type EngineOptions = Readonly<{
    * amortised per event; `close()` writes a final one when anything changed since the last.
    */
   snapshotEvery?: number | false;
-  /** Appends retried after `WrongExpectedVersion` or an unknown outcome before giving up. Default 20. */
+  /**
+   * Appends retried after `WrongExpectedVersion` (another writer appended first) before `TooManyConflicts`, with a
+   * jittered exponential backoff (at most 100 ms each). Default 100.
+   */
   maxConflictRetries?: number;
   /** Most commands decided into one append. Default 2048. */
   maxBatchSize?: number;
@@ -345,6 +348,10 @@ type Plan = {
 
 const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set(DOMAIN_EVENT_TYPES);
 const READ_PAGE = 256;
+/** Appends with an unknown outcome that did not land, retried before the batch fails with the store's error. */
+const MAX_UNKNOWN_OUTCOMES = 20;
+/** Upper bound of one conflict backoff. */
+const MAX_BACKOFF_MS = 100;
 
 const isConflict = (error: unknown): boolean =>
   isClusterchartError(error, 'WrongExpectedVersion') || isClusterchartError(error, 'DuplicateEventId');
@@ -433,7 +440,7 @@ class ClusterEngine implements Engine {
     if (this.#snapshotEvery !== false && (!Number.isInteger(this.#snapshotEvery) || this.#snapshotEvery < 1)) {
       throw new ClusterchartError('InvalidInput', `snapshotEvery must be a whole number >= 1 or false, got ${String(options.snapshotEvery)}.`);
     }
-    this.#maxRetries = options.maxConflictRetries ?? 20;
+    this.#maxRetries = options.maxConflictRetries ?? 100;
     this.#maxBatch = options.maxBatchSize ?? 2048;
     this.#defaultActor = options.actor;
     const lane = (name: Lane, stream: string): LaneState => ({
@@ -754,7 +761,10 @@ class ClusterEngine implements Engine {
   /** Decides and appends one batch, retrying on conflicts and unknown outcomes. Settles every job; never throws. */
   async #processBatch(lane: LaneState, jobs: CommandJob[]): Promise<void> {
     let open = jobs;
+    /** Appends lost to another writer (or decisions found stale); bounded by `maxConflictRetries`. */
     let conflicts = 0;
+    /** Appends whose outcome was unknown and turned out not to have landed; bounded separately. */
+    let failures = 0;
     let lastError: unknown = null;
     try {
       for (;;) {
@@ -762,15 +772,17 @@ class ClusterEngine implements Engine {
         open = open.filter((job) => job.outcome === undefined);
         if (open.length === 0) return;
         if (conflicts > this.#maxRetries) {
-          const error = isConflict(lastError) || lastError === null
-            ? new ClusterchartError(
-                'TooManyConflicts',
-                `Gave up after ${conflicts} attempts to append to ${lane.stream}: other writers kept appending first (or the store kept failing). ` +
-                  'Nothing was written for these commands; retry them with the same command ids.',
-                { stream: lane.stream, attempts: conflicts },
-              )
-            : lastError;
+          const error = new ClusterchartError(
+            'TooManyConflicts',
+            `Gave up after ${conflicts} attempts to append to ${lane.stream}: other writers kept appending first. ` +
+              'Nothing was written for these commands; retry them with the same command ids.',
+            { stream: lane.stream, attempts: conflicts },
+          );
           for (const job of open) job.outcome = { ok: false, error };
+          return;
+        }
+        if (failures > MAX_UNKNOWN_OUTCOMES) {
+          for (const job of open) job.outcome = { ok: false, error: lastError };
           return;
         }
         const plan = this.#plan(lane, open);
@@ -790,14 +802,16 @@ class ClusterEngine implements Engine {
           position = (await this.store.appendToStream(lane.stream, plan.envelopes, { expectedRevision })).position;
         } catch (error) {
           lastError = error;
-          conflicts++;
           if (isConflict(error)) {
+            conflicts++;
             this.#log.warn({ stream: lane.stream, expectedRevision, commands: open.length, attempt: conflicts, code: (error as ClusterchartError).code }, 'append conflict; reading the tail and deciding again');
-            if (conflicts > 2) await delay(Math.min(50, 2 ** conflicts) * Math.random());
+            // Jittered exponential backoff: a writer that keeps losing the race spreads its attempts out.
+            if (conflicts > 1) await delay(Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** (conflicts - 1)));
             await this.#refresh(lane);
             continue;
           }
-          this.#log.warn({ stream: lane.stream, expectedRevision, commands: open.length, attempt: conflicts, err: error }, 'append outcome unknown; reading the tail to find out');
+          failures++;
+          this.#log.warn({ stream: lane.stream, expectedRevision, commands: open.length, attempt: failures, err: error }, 'append outcome unknown; reading the tail to find out');
           if (await this.#landedAfterUnknown(lane, plan)) {
             this.#settlePlan(plan);
             return;

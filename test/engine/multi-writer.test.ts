@@ -33,6 +33,7 @@ type WriterReport = {
   spurious: string[];
   spuriousCount: number;
   lost: { appends: number; lostResponses: number; lostRequests: number };
+  conflicts: { count: number; maxAttempt: number };
   registrations: { commandId: string; id: number; generation: number }[];
 };
 
@@ -115,6 +116,8 @@ describe('two processes, one SQLite file, 20% lost responses', () => {
       refusedByDomain: reports.reduce((n, r) => n + Object.values(r.refused).reduce((a, b) => a + b, 0), 0),
       lostResponses: reports.reduce((n, r) => n + r.lost.lostResponses, 0),
       appends: reports.reduce((n, r) => n + r.lost.appends, 0),
+      conflicts: reports.reduce((n, r) => n + r.conflicts.count, 0),
+      longestConflictRun: Math.max(...reports.map((r) => r.conflicts.maxAttempt)),
       clusterEvents: cluster.length,
       observationEvents: observations.length,
       nodesRegistered: registeredIds.size,
