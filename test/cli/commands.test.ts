@@ -140,6 +140,11 @@ describe('clusterchart commands on a SQLite store', () => {
     const past = await ok(['observe', '--as-of', String(observed.position)]);
     expect(past.aliveNodes.N4).toBe('N4:1');
     expect(past.position).toBe(observed.position);
+    // by time: a second before the heartbeats nobody had been heard from for an hour
+    const before = await ok(['observe', '--as-of', new Date(Date.parse(now) - 1000).toISOString()]);
+    expect(before.aliveNodes).toEqual({});
+    expect(before.deadNodes).toEqual(expect.arrayContaining(['N1', 'N2', 'N3', 'N4']));
+    expect(before.position).toBeLessThan(observed.position);
   });
 
   it('reports health (exit 0 healthy, 1 unhealthy)', async () => {
