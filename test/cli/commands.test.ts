@@ -144,7 +144,7 @@ describe('clusterchart commands on a SQLite store', () => {
     const before = await ok(['observe', '--as-of', new Date(Date.parse(now) - 1000).toISOString()]);
     expect(before.aliveNodes).toEqual({});
     expect(before.deadNodes).toEqual(expect.arrayContaining(['N1', 'N2', 'N3', 'N4']));
-    expect(before.position).toBeLessThan(observed.position);
+    expect(before.position).toBeLessThan(observed.position as number);
   });
 
   it('reports health (exit 0 healthy, 1 unhealthy)', async () => {
