@@ -133,6 +133,18 @@ describe.concurrent('verify catches tampering with the SQLite file', () => {
     expect(report.problems).toContainEqual(expect.objectContaining({ position: row.position, code: 'HashMismatch' }));
   });
 
+  it('an event of an unknown type appended behind the engine', async () => {
+    const last = readRows(store.path).filter((r) => r.stream === 'cluster-demo').at(-1)!;
+    const report = await verifyTampered([
+      `INSERT INTO events (stream, revision, id, type, data, metadata, expected) VALUES ('cluster-demo', ?, '00000000-0000-4000-8000-000000000001', 'NodeTeleported', '{}', '{"commandId":"x","at":"2026-01-01T00:00:00.000Z"}', ?)`,
+      last.revision + 1,
+      last.revision,
+    ]);
+    const position = Math.max(...readRows(store.path).map((r) => r.position)) + 1;
+    expect(report.problems).toContainEqual(expect.objectContaining({ position, code: 'UnknownEventType' }));
+    expect(report.problems).toContainEqual(expect.objectContaining({ position, code: 'HashMismatch', message: expect.stringMatching(/no hash/) }));
+  });
+
   it('a changed to-state whose forger also rewrote the hash chain', async () => {
     const row = findRow((data) => data.machine === 'log-server' && data.from === 'Provisioning' && data.to === 'ReadWrite');
     const path = join(store.dir, `forged-${++copies}.db`);
