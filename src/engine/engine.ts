@@ -545,19 +545,27 @@ class ClusterEngine implements Engine {
       if (notify) for (const raw of chunk) read.push(raw);
       chunk = [];
     };
-    for await (const raw of this.store.readStream(lane.stream, { fromRevision: lane.revision + 1 })) {
-      const expected = lane.revision + 1 + chunk.length;
-      if (raw.revision !== expected) {
-        throw new ClusterchartError(
-          'StoreCorrupt',
-          `Stream ${lane.stream} returned revision ${raw.revision} where ${expected} was expected; revisions must be dense.`,
-          { stream: lane.stream, expected, actual: raw.revision },
-        );
+    // The state is replaced only at the end; if reading or applying fails midway, the lane's position goes back
+    // with it, so the next catch-up starts over from the same point (index entries added meanwhile stay valid).
+    const start = { revision: lane.revision, lastHash: lane.lastHash, lastCommandId: lane.lastCommandId };
+    try {
+      for await (const raw of this.store.readStream(lane.stream, { fromRevision: lane.revision + 1 })) {
+        const expected = lane.revision + 1 + chunk.length;
+        if (raw.revision !== expected) {
+          throw new ClusterchartError(
+            'StoreCorrupt',
+            `Stream ${lane.stream} returned revision ${raw.revision} where ${expected} was expected; revisions must be dense.`,
+            { stream: lane.stream, expected, actual: raw.revision },
+          );
+        }
+        chunk.push(raw);
+        if (chunk.length >= 4096) flush();
       }
-      chunk.push(raw);
-      if (chunk.length >= 4096) flush();
+      flush();
+    } catch (error) {
+      Object.assign(lane, start);
+      throw error;
     }
-    flush();
     if (work !== null) this.#state = (work as WorkingState).finish();
     if (notify && read.length > 0) {
       this.#afterDurable(lane, read.map(appendedOf), read[read.length - 1]!.position, 'other-writer');

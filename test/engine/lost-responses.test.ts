@@ -143,3 +143,49 @@ describe('a lost response to Provisioning -> ReadWrite', () => {
     expect(await provisioningsOf(inner, 1)).toBe(1);
   });
 });
+
+describe('a read that fails midway through a catch-up', () => {
+  it('leaves the engine where it was, and the next catch-up applies everything once', async () => {
+    const { store: inner, dispose } = await freshStore('memory');
+    cleanups.push(dispose);
+    let failAfter = Infinity;
+    const flaky: EventStore = {
+      get url() {
+        return inner.url;
+      },
+      appendToStream: (stream, events, options) => inner.appendToStream(stream, events, options),
+      readStream(stream, options) {
+        const source = inner.readStream(stream, options);
+        return {
+          async *[Symbol.asyncIterator]() {
+            let n = 0;
+            for await (const event of source) {
+              if (n++ >= failAfter) throw new Error('connection reset while reading');
+              yield event;
+            }
+          },
+        };
+      },
+      readAll: (options) => inner.readAll(options),
+      subscribeToAll: (options, handler) => inner.subscribeToAll(options, handler),
+      streamRevision: (stream) => inner.streamRevision(stream),
+      close: () => inner.close(),
+    };
+    const reader = await openTestEngine(flaky);
+    cleanups.push(() => reader.close());
+    const writer = await openTestEngine(inner);
+    cleanups.push(() => writer.close());
+    await writer.provision();
+    for (let i = 0; i < 5_000; i += 500) {
+      await Promise.all(Array.from({ length: 500 }, (_, k) => writer.registerNode({ name: `n${i + k}`, roles: ['worker'] })));
+    }
+
+    failAfter = 4_500; // past the first chunk of 4,096 events
+    await expect(reader.refresh()).rejects.toThrow('connection reset while reading');
+    expect(reader.state().revision).toBe(-1);
+    failAfter = Infinity;
+    await reader.refresh();
+    expect(reader.state()).toEqual(writer.state());
+    expect(await reader.registerNode({ name: 'n1', roles: ['worker'] })).toMatchObject({ created: false, node: { id: 2, generation: 2 } });
+  });
+});
