@@ -215,7 +215,7 @@ class Runner implements ProjectionRunner {
     const folds: [Slot, ProjectionFold<unknown>][] = slots.map((s) => [s, createProjectionFold(s.projection, s.state)]);
     let last = from;
     let read = 0;
-    for await (const raw of this.#store.readAll({ fromPosition: from + 1 })) {
+    for await (const raw of this.#store.readAll(from === 0 ? {} : { afterPosition: from })) {
       if (raw.position > until) break;
       last = raw.position;
       read++;
@@ -344,7 +344,7 @@ class Runner implements ProjectionRunner {
       throw new ClusterchartError('InvalidInput', `asOf needs a position or a valid time for projection ${name}.`, { projection: name });
     }
     const fold = createProjectionFold(projection, projection.initialState);
-    for await (const raw of this.#store.readAll({ fromPosition: 1 })) {
+    for await (const raw of this.#store.readAll()) {
       if (typeof at === 'number' && raw.position > limit) break;
       if (!this.#accepts(raw.streamId)) continue;
       const event = decodeRecordedEvent(raw);
