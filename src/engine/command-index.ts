@@ -3,8 +3,8 @@
  *
  * It must answer "never seen" for every new command at tens of thousands of commands per second and hold every
  * command id ever recorded (a retry may come however long after), so it stores no strings: each entry is a 64-bit
- * hash of the command id and the location of the command's first event (lane + revision), in typed arrays with
- * open addressing (12 bytes per command plus free slots). A hash match is only a CANDIDATE: the engine reads the
+ * hash of the command id and the location of the command's first event (lane + revision), in typed arrays
+ * (12 bytes per command; see `CommandIndex`). A hash match is only a CANDIDATE: the engine reads the
  * events at that location and compares the recorded `metadata.commandId`, so a hash collision can never make a new
  * command look applied. Entries encode to a compact base64 string for snapshots.
  */
@@ -40,7 +40,11 @@ const decodeLocation = (code: number): CommandLocation => ({
 });
 
 /**
- * A multimap from command-id hash to event locations.
+ * A multimap from command-id hash to event locations, in two parts:
+ * - the archive: entries loaded from a snapshot, kept as the snapshot stored them (sorted by hash) and searched by
+ *   bisection, so loading costs a base64 decode and nothing per entry;
+ * - the recent part: entries added since, in an open-addressing hash table.
+ * `encode()` merges both into one sorted run (sorting only the recent entries), which becomes the next archive.
  *
  * @example
  * const index = new CommandIndex();
@@ -48,13 +52,16 @@ const decodeLocation = (code: number): CommandLocation => ({
  * index.candidates('cmd-1'); // [{ lane: 'cluster', revision: 0 }]
  */
 export class CommandIndex {
+  /** Sorted (hi, lo) triples: hi, lo, location. */
+  #archive: Uint32Array = new Uint32Array(0);
   #hi: Uint32Array;
   #lo: Uint32Array;
   #loc: Uint32Array;
   #mask: number;
-  #size = 0;
+  #recent = 0;
 
-  constructor(capacity = 1024) {
+  /** `capacity`: the number of recent entries to make room for without growing (slots stay at most half full). */
+  constructor(capacity = 512) {
     let slots = 1024;
     while (slots < capacity * 2) slots *= 2;
     this.#hi = new Uint32Array(slots);
@@ -65,58 +72,115 @@ export class CommandIndex {
 
   /** Number of entries (commands indexed). */
   get size(): number {
-    return this.#size;
+    return this.#archive.length / 3 + this.#recent;
   }
 
   /** Records that `commandId`'s events start at `revision` of `lane`. Adding the same location twice is a no-op. */
   add(commandId: string, lane: Lane, revision: number): void {
     const [hi, lo] = hashCommandId(commandId);
-    this.#insert(hi, lo, encodeLocation(lane, checkRevision(revision)));
+    const loc = encodeLocation(lane, checkRevision(revision));
+    for (let i = this.#firstArchived(hi, lo); i < this.#archive.length && this.#archive[i] === hi && this.#archive[i + 1] === lo; i += 3) {
+      if (this.#archive[i + 2] === loc) return;
+    }
+    this.#insert(hi, lo, loc);
   }
 
   /** Locations whose command id MAY be `commandId` (same 64-bit hash); the caller confirms by reading them. */
   candidates(commandId: string): CommandLocation[] {
     const [hi, lo] = hashCommandId(commandId);
     const found: CommandLocation[] = [];
+    for (let i = this.#firstArchived(hi, lo); i < this.#archive.length && this.#archive[i] === hi && this.#archive[i + 1] === lo; i += 3) {
+      found.push(decodeLocation(this.#archive[i + 2]!));
+    }
     for (let slot = lo & this.#mask; this.#loc[slot] !== EMPTY; slot = (slot + 1) & this.#mask) {
       if (this.#hi[slot] === hi && this.#lo[slot] === lo) found.push(decodeLocation(this.#loc[slot]!));
     }
     return found;
   }
 
-  /** All entries as base64 (12 bytes each: hash high, hash low, location), for a snapshot. */
+  /** All entries as base64 (12 bytes each: hash high, hash low, location; sorted by hash), for a snapshot. */
   encode(): string {
-    const packed = new Uint32Array(this.#size * 3);
-    let j = 0;
-    for (let slot = 0; slot < this.#loc.length; slot++) {
-      const loc = this.#loc[slot]!;
-      if (loc === EMPTY) continue;
-      packed[j++] = this.#hi[slot]!;
-      packed[j++] = this.#lo[slot]!;
-      packed[j++] = loc;
-    }
-    return Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength).toString('base64');
+    return this.encodeBytes().toString('base64');
   }
 
-  /** Rebuilds an index from `encode()`'s output. Throws `RangeError` when the text is not a whole number of entries. */
-  static decode(base64: string): CommandIndex {
-    const bytes = Buffer.from(base64, 'base64');
-    if (bytes.byteLength % 12 !== 0) throw new RangeError(`command index of ${bytes.byteLength} bytes is not a whole number of 12-byte entries`);
-    const count = bytes.byteLength / 12;
-    // Copy into an aligned buffer: Buffer's pool offset need not be a multiple of 4.
-    const packed = new Uint32Array(count * 3);
-    new Uint8Array(packed.buffer).set(bytes);
-    const index = new CommandIndex(Math.max(1024, count * 2));
-    for (let i = 0; i < packed.length; i += 3) {
-      const loc = packed[i + 2]!;
-      if (loc === EMPTY) throw new RangeError(`command index entry ${i / 3} has no location`);
-      index.#insert(packed[i]!, packed[i + 1]!, loc);
+  /** `encode()` before base64 (native-endian Uint32 triples). */
+  encodeBytes(): Buffer {
+    const recent = this.#sortedRecent();
+    const archive = this.#archive;
+    const merged = new Uint32Array(archive.length + recent.length);
+    let a = 0;
+    let r = 0;
+    let m = 0;
+    while (a < archive.length || r < recent.length) {
+      const takeArchive =
+        r >= recent.length ||
+        (a < archive.length && (archive[a]! < recent[r]! || (archive[a] === recent[r] && archive[a + 1]! <= recent[r + 1]!)));
+      const from = takeArchive ? archive : recent;
+      const at = takeArchive ? a : r;
+      merged[m++] = from[at]!;
+      merged[m++] = from[at + 1]!;
+      merged[m++] = from[at + 2]!;
+      if (takeArchive) a += 3;
+      else r += 3;
     }
+    return Buffer.from(merged.buffer, merged.byteOffset, merged.byteLength);
+  }
+
+  /**
+   * An index from `encode()`'s output. Throws `RangeError` when the text is not a whole number of entries or the
+   * entries are not in order (a damaged snapshot).
+   */
+  static decode(base64: string): CommandIndex {
+    return CommandIndex.fromBytes(Buffer.from(base64, 'base64'));
+  }
+
+  /** `decode()` after base64. */
+  static fromBytes(bytes: Uint8Array): CommandIndex {
+    if (bytes.byteLength % 12 !== 0) throw new RangeError(`command index of ${bytes.byteLength} bytes is not a whole number of 12-byte entries`);
+    // Copy into an aligned buffer: Buffer's pool offset need not be a multiple of 4.
+    const archive = new Uint32Array(bytes.byteLength / 4);
+    new Uint8Array(archive.buffer).set(bytes);
+    for (let i = 3; i < archive.length; i += 3) {
+      if (archive[i - 3]! > archive[i]! || (archive[i - 3] === archive[i] && archive[i - 2]! > archive[i + 1]!)) {
+        throw new RangeError(`command index entry ${i / 3} is out of order`);
+      }
+    }
+    const index = new CommandIndex();
+    index.#archive = archive;
     return index;
   }
 
+  /** Offset of the first archived triple whose hash is >= (hi, lo). */
+  #firstArchived(hi: number, lo: number): number {
+    let low = 0;
+    let high = this.#archive.length / 3;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const h = this.#archive[mid * 3]!;
+      if (h < hi || (h === hi && this.#archive[mid * 3 + 1]! < lo)) low = mid + 1;
+      else high = mid;
+    }
+    return low * 3;
+  }
+
+  /** The recent entries as sorted triples. */
+  #sortedRecent(): Uint32Array {
+    const order: number[] = [];
+    for (let slot = 0; slot < this.#loc.length; slot++) if (this.#loc[slot] !== EMPTY) order.push(slot);
+    const hi = this.#hi;
+    const lo = this.#lo;
+    order.sort((x, y) => hi[x]! - hi[y]! || lo[x]! - lo[y]!);
+    const out = new Uint32Array(order.length * 3);
+    order.forEach((slot, i) => {
+      out[i * 3] = hi[slot]!;
+      out[i * 3 + 1] = lo[slot]!;
+      out[i * 3 + 2] = this.#loc[slot]!;
+    });
+    return out;
+  }
+
   #insert(hi: number, lo: number, loc: number): void {
-    if ((this.#size + 1) * 2 > this.#loc.length) this.#grow();
+    if ((this.#recent + 1) * 2 > this.#loc.length) this.#grow();
     let slot = lo & this.#mask;
     for (; this.#loc[slot] !== EMPTY; slot = (slot + 1) & this.#mask) {
       if (this.#hi[slot] === hi && this.#lo[slot] === lo && this.#loc[slot] === loc) return;
@@ -124,7 +188,7 @@ export class CommandIndex {
     this.#hi[slot] = hi;
     this.#lo[slot] = lo;
     this.#loc[slot] = loc;
-    this.#size++;
+    this.#recent++;
   }
 
   #grow(): void {
@@ -136,7 +200,7 @@ export class CommandIndex {
     this.#lo = new Uint32Array(slots);
     this.#loc = new Uint32Array(slots).fill(EMPTY);
     this.#mask = slots - 1;
-    this.#size = 0;
+    this.#recent = 0;
     for (let slot = 0; slot < loc.length; slot++) {
       if (loc[slot] !== EMPTY) this.#insert(hi[slot]!, lo[slot]!, loc[slot]!);
     }

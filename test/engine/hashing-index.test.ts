@@ -66,6 +66,22 @@ describe('CommandIndex', () => {
     }
   });
 
+  it('merges a decoded archive with entries added after it, without duplicating either', () => {
+    const first = new CommandIndex();
+    for (let i = 0; i < 1_000; i++) first.add(`old-${i}`, 'cluster', i);
+    const loaded = CommandIndex.decode(first.encode());
+    loaded.add('old-5', 'cluster', 5); // already archived
+    for (let i = 0; i < 500; i++) loaded.add(`new-${i}`, 'observations', i);
+    expect(loaded.size).toBe(1_500);
+    const again = CommandIndex.decode(loaded.encode());
+    expect(again.size).toBe(1_500);
+    expect(again.candidates('old-5')).toEqual([{ lane: 'cluster', revision: 5 }]);
+    expect(again.candidates('new-499')).toEqual([{ lane: 'observations', revision: 499 }]);
+    const bytes = Buffer.from(again.encode(), 'base64');
+    bytes.writeUInt32LE(0, 12 * 700); // an entry out of order
+    expect(() => CommandIndex.fromBytes(bytes)).toThrow(/out of order/);
+  });
+
   it('keeps every location of colliding hashes (the engine confirms each by reading)', () => {
     const index = new CommandIndex();
     index.add('same', 'cluster', 1);
