@@ -37,6 +37,14 @@ function toSink(target: InspectTarget): (event: InspectionEvent) => void {
   return (event) => target.next?.(event);
 }
 
+/**
+ * Turns durable events into inspection events (the engine creates one when given `inspect`).
+ *
+ * @example
+ * import { createWebSocketInspector } from '@statelyai/inspect';
+ * const inspector = createWebSocketInspector({ url: 'ws://127.0.0.1:8080' });
+ * const engine = await createEngine({ store: 'sqlite:./cluster.db', cluster: 'prod', inspect: inspector });
+ */
 export class Inspection {
   readonly #sink: (event: InspectionEvent) => void;
   readonly #cluster: string;
