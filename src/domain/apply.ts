@@ -16,6 +16,7 @@ import { type Draft, produce } from 'immer';
 import type { ClusterState, LiveNode, LogSegment } from './cluster-state.js';
 import { ClusterchartError } from './errors.js';
 import { type DomainEvent, OBSERVATION_EVENT_TYPES, type Transition } from './events.js';
+import { STORAGE_CAPABILITIES } from './states.js';
 
 /** A cluster state that may be written to: a plain copy or an immer draft. */
 export type MutableClusterState = Draft<ClusterState>;
@@ -79,20 +80,25 @@ function addLiveNode(state: MutableClusterState, event: DomainEvent, position: n
  * re-checked against the record itself.
  * Invariant this relies on: a `nodes` record is only changed through `applyClusterEvent`.
  */
-type NodeIndex = { byName: Map<string, number>; activeWorkers: number };
+type NodeIndex = { byName: Map<string, number>; activeWorkers: number; nodesetCandidates: number };
 const indexes = new WeakMap<object, NodeIndex>();
 
 const isActiveWorker = (n: Readonly<{ removed: boolean }> & Partial<Pick<LiveNode, 'roles' | 'workerState'>>): boolean =>
   !n.removed && n.workerState === 'Active' && n.roles !== undefined && n.roles.includes('worker');
 
+/** A live log server whose storage state admits it to new nodesets (DOMAIN.md §4). */
+const isNodesetCandidate = (n: Readonly<{ removed: boolean }> & Partial<Pick<LiveNode, 'roles' | 'storageState'>>): boolean =>
+  !n.removed && n.storageState !== undefined && STORAGE_CAPABILITIES[n.storageState].inNewNodesets && n.roles !== undefined && n.roles.includes('log-server');
+
 function indexOf(nodes: ClusterState['nodes']): NodeIndex {
   let index = indexes.get(nodes);
   if (index === undefined) {
-    index = { byName: new Map(), activeWorkers: 0 };
+    index = { byName: new Map(), activeWorkers: 0, nodesetCandidates: 0 };
     for (const entry of Object.values(nodes)) {
       if (entry.removed) continue;
       index.byName.set(entry.name, entry.id);
       if (isActiveWorker(entry)) index.activeWorkers += 1;
+      if (isNodesetCandidate(entry)) index.nodesetCandidates += 1;
     }
     indexes.set(nodes, index);
   }
@@ -122,20 +128,26 @@ export function activeWorkerCount(state: ClusterState): number {
   return indexOf(state.nodes).activeWorkers;
 }
 
+/** How many live log servers may join a new nodeset (`ReadWrite`), i.e. `nodesetCandidates(state).length` in O(1). */
+export function nodesetCandidateCount(state: ClusterState): number {
+  return indexOf(state.nodes).nodesetCandidates;
+}
+
 /** Keeps an existing index of `state.nodes` current after one entry changed (`before`/`after` as they were/are). */
 function reindex(
   state: MutableClusterState,
-  before: Readonly<{ name: string; active: boolean; live: boolean }> | null,
-  after: Readonly<{ name: string; id: number; active: boolean; live: boolean }>,
+  before: Readonly<{ name: string; active: boolean; candidate: boolean; live: boolean }> | null,
+  after: Readonly<{ name: string; id: number; active: boolean; candidate: boolean; live: boolean }>,
 ): void {
   const index = indexes.get(state.nodes);
   if (index === undefined) return;
   if (before?.live === true) index.byName.delete(before.name);
   if (after.live) index.byName.set(after.name, after.id);
   index.activeWorkers += (after.active ? 1 : 0) - (before?.active === true ? 1 : 0);
+  index.nodesetCandidates += (after.candidate ? 1 : 0) - (before?.candidate === true ? 1 : 0);
 }
 
-const facts = (n: MutableLiveNode) => ({ name: n.name, id: n.id, active: isActiveWorker(n), live: true });
+const facts = (n: MutableLiveNode) => ({ name: n.name, id: n.id, active: isActiveWorker(n), candidate: isNodesetCandidate(n), live: true });
 
 /**
  * Applies one recorded event to `state` in place (plain object or immer draft) and advances `revision`.
@@ -202,7 +214,7 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
       }
       const before = facts(node);
       state.nodes[d.nodeId] = { removed: true, id: d.nodeId, name: node.name };
-      reindex(state, before, { ...before, active: false, live: false });
+      reindex(state, before, { ...before, active: false, candidate: false, live: false });
       break;
     }
     case 'NodeIdRemapped': {
@@ -250,7 +262,9 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
       const d = event.data;
       const node = liveNode(state, event, position, d.nodeId);
       checkTransition(event, position, d, 'log-server', node.storageState);
+      const before = facts(node);
       node.storageState = d.to as LiveNode['storageState'];
+      reindex(state, before, facts(node));
       if (d.marker !== null) node.marker = d.marker;
       break;
     }

@@ -18,7 +18,7 @@
  * engine, which re-decides against the new state.
  */
 import { runTransition } from '../../machines/index.js';
-import { activeWorkerCount, liveNodeByName } from './apply.js';
+import { activeWorkerCount, liveNodeByName, nodesetCandidateCount } from './apply.js';
 import { type ClusterState, type LiveNode, type MetadataMember, type NodeEntry, emptyClusterState } from './cluster-state.js';
 import type { Command, CommandType, LegacyDocument } from './commands.js';
 import { ClusterchartError, type ErrorCode, type ErrorContext } from './errors.js';
@@ -584,6 +584,11 @@ function startRefusal(id: PlainNodeId, storageState: StorageState): Readonly<{ c
 function nodesetsSatisfiableWithout(state: ClusterState, config: ClusterConfig, node: LiveNode, to: StorageState): boolean {
   if (!STORAGE_CAPABILITIES[node.storageState].inNewNodesets || STORAGE_CAPABILITIES[to].inNewNodesets) return true;
   if (config.logProvider !== 'replicated') return true;
+  if (config.replication.zone === undefined && config.replication.region === undefined) {
+    // Only the number of candidates matters (selectNodeset caps the size by them): count instead of selecting.
+    const remaining = nodesetCandidateCount(state) - (node.roles.includes('log-server') ? 1 : 0);
+    return remaining >= config.replication.node;
+  }
   const view: ClusterState = { ...state, nodes: { ...state.nodes, [node.id]: { ...node, storageState: to } } };
   try {
     selectNodeset(view, config.replication, config.targetNodesetSize);

@@ -18,6 +18,8 @@ import {
   ROLES,
   STORAGE_STATES,
   liveNodeByName,
+  nodesetCandidateCount,
+  nodesetCandidates,
   WORKER_STATES,
   activeWorkerCount,
   applyClusterEvent,
@@ -156,6 +158,7 @@ function checkIndexes(state: ClusterState): void {
     if (entry.workerState === 'Active' && entry.roles.includes('worker')) active += 1;
   }
   expect(activeWorkerCount(state), 'active worker count').toBe(active);
+  expect(nodesetCandidateCount(state), 'nodeset candidate count').toBe(nodesetCandidates(state).length);
   expect(liveNodeByName(state, 'nobody')).toBeUndefined();
 }
 
