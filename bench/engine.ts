@@ -246,7 +246,7 @@ async function loading(report: BenchReport, dir: string, sizes: Sizes, notes: st
   const snapshotWrite = await timed(() => writer.snapshot());
   await writer.close();
   const loads: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     const load = await timed(() => createEngine({ store, cluster: CLUSTER, logger: silent, snapshotEvery: false }));
     loads.push(load.ms);
     if (JSON.stringify(load.value.state()) !== JSON.stringify(replayed)) throw new Error('snapshot load differs from the full replay');

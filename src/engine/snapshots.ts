@@ -5,7 +5,7 @@
  * check below, and otherwise falls back to the events (the caller logs why).
  * - `schemaVersion` is this file's format and `machineVersions` equal the running machines' versions (a changed
  *   machine may give recorded states another meaning: rebuild from the events instead);
- * - a sha256 checksum over the stored state text and command index (bit rot, hand edits);
+ * - a checksum over the stored state text and command index (bit rot, truncation, hand edits);
  * - the state parses and matches `ClusterStateSchema`, and its revision is the snapshot's revision;
  * - the snapshot's revisions are tied to THIS history: the caller checks that the event at each revision still
  *   carries the hash the snapshot recorded (a stream that was rewritten or truncated invalidates it).
@@ -15,6 +15,7 @@
  * the snapshot still finds itself without replaying the stream.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import { z } from 'zod';
 import type { ClusterState } from '../domain/cluster-state.js';
 import { ClusterConfigSchema } from '../domain/events.js';
@@ -99,9 +100,20 @@ export type SnapshotContent = Readonly<{
   index: CommandIndex;
 }>;
 
-/** sha256 over the state text and the index bytes (hashing the decoded bytes skips a UTF-8 pass over the text). */
-const checksumOf = (state: string, index: Uint8Array): string =>
-  createHash('sha256').update(state).update('\n').update(index).digest('hex');
+/**
+ * The snapshot's integrity check, against bit rot, truncation and hand edits (not against a writer who can rewrite
+ * the store: such a writer can forge any checksum). CRC-32 over the state text and the decoded index bytes: ~3x
+ * faster than sha256 on the ~15 MB a 1,000,000-command snapshot holds, which matters for the load budget. Node
+ * builds without `zlib.crc32` (before 20.15) use sha256; each checksum names its algorithm.
+ */
+const crc32 = (zlib as Partial<Pick<typeof zlib, 'crc32'>>).crc32;
+
+function checksumOf(state: string, index: Uint8Array): string {
+  if (typeof crc32 === 'function') return `crc32:${crc32(index, crc32(state)).toString(16)}`;
+  return `sha256:${createHash('sha256').update(state).update('\n').update(index).digest('hex')}`;
+}
+
+const CHECKSUM_PREFIX = typeof crc32 === 'function' ? 'crc32:' : 'sha256:';
 
 /**
  * The snapshot event for `content`. `at` is the engine clock's time (metadata only; nothing reads it back).
@@ -167,6 +179,7 @@ export function decodeSnapshot(
       `taken with machine versions ${JSON.stringify(data.machineVersions)}, running ${JSON.stringify(machineVersions)}`,
     );
   }
+  if (!data.checksum.startsWith(CHECKSUM_PREFIX)) return fail(`checksum ${data.checksum.split(':')[0] ?? ''} cannot be checked by this build`);
   const indexBytes = Buffer.from(data.commandIndex, 'base64');
   if (checksumOf(data.state, indexBytes) !== data.checksum) return fail('checksum mismatch (the snapshot was altered or damaged)');
   let json: unknown;
