@@ -61,14 +61,24 @@ export const MACHINES: Readonly<Record<MachineName, MachineEntry>> = {
   },
 };
 
-/** `{ machineName: version }`, stored with snapshots so a definition change is detected. */
+/**
+ * `{ machineName: version }`, stored with snapshots so a definition change is detected.
+ *
+ * @example
+ * machineVersions(); // { 'cluster-provisioning': 1, 'node-lifecycle': 1, ... }
+ */
 export function machineVersions(): Record<MachineName, number> {
   const out = {} as Record<MachineName, number>;
   for (const [name, entry] of Object.entries(MACHINES) as [MachineName, MachineEntry][]) out[name] = entry.version;
   return out;
 }
 
-/** The top-level state values of a machine (e.g. `['Provisioning', 'ReadWrite', ...]`). */
+/**
+ * The top-level state values of a machine.
+ *
+ * @example
+ * stateNames('worker'); // ['Provisioning', 'Active', 'Draining', 'Disabled']
+ */
 export function stateNames(name: MachineName): string[] {
   return Object.keys(MACHINES[name].machine.states);
 }

@@ -123,12 +123,22 @@ export function liveNodeByName(state: ClusterState, name: string): LiveNode | un
   return found !== undefined && !found.removed ? found : undefined;
 }
 
-/** How many live nodes with the worker role are `Active` (the replica-set safety check). */
+/**
+ * How many live nodes with the worker role are `Active` (the replica-set safety check), in O(1).
+ *
+ * @example
+ * const canDrain = activeWorkerCount(state) > 1;
+ */
 export function activeWorkerCount(state: ClusterState): number {
   return indexOf(state.nodes).activeWorkers;
 }
 
-/** How many live log servers may join a new nodeset (`ReadWrite`), i.e. `nodesetCandidates(state).length` in O(1). */
+/**
+ * How many live log servers may join a new nodeset (`ReadWrite`): `nodesetCandidates(state).length` in O(1).
+ *
+ * @example
+ * const satisfiable = nodesetCandidateCount(state) >= config.replication.node;
+ */
 export function nodesetCandidateCount(state: ClusterState): number {
   return indexOf(state.nodes).nodesetCandidates;
 }
@@ -347,6 +357,10 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
 /**
  * A private mutable copy of `state`: every container and node entry the fold may write is copied once, shared
  * leaves (role arrays, markers, nodesets, configs) are replaced rather than mutated, so they stay shared.
+ *
+ * @example
+ * const pending = copyClusterState(state);
+ * for (const e of decision.events) applyClusterEvent(pending, e);
  */
 export function copyClusterState(state: ClusterState): MutableClusterState {
   const nodes: MutableClusterState['nodes'] = {};

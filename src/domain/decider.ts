@@ -887,8 +887,14 @@ function resultBody(command: Command, events: readonly DomainEvent[], state: Clu
       if (registered !== undefined) return { node: generationalNodeId(registered.data.nodeId, registered.data.generation), created: true };
       const restarted = eventsOf(events, 'NodeRestarted')[0];
       if (restarted !== undefined) return { node: generationalNodeId(restarted.data.nodeId, restarted.data.generation), created: false };
+      // A registration always records an event; without one, describe the node as the state knows it.
       const node = liveNodeByName(state, command.data.name);
-      return { node: node === undefined ? generationalNodeId(1, 1) : generationalNodeId(node.id, node.generation), created: false };
+      if (node === undefined) {
+        throw new ClusterchartError('InvalidInput', `resultOf(RegisterNode "${command.data.name}") needs the events the command recorded.`, {
+          name: command.data.name,
+        });
+      }
+      return { node: generationalNodeId(node.id, node.generation), created: false };
     }
     case 'RemoveNodes': {
       const removed = eventsOf(events, 'NodeRemoved').map((e) => e.data.nodeId);

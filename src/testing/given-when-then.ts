@@ -93,7 +93,13 @@ function applyGiven(state: ClusterState, item: HistoryItem, index: number): Clus
   return foldEvents(state, d.events);
 }
 
-/** Recursively checks that `actual` has every field of `expected` (arrays: same length, element-wise). */
+/**
+ * Recursively checks that `actual` has every field of `expected` (arrays: same length, element-wise); throws an
+ * AssertionError naming the first path that differs.
+ *
+ * @example
+ * assertMatches(event, { type: 'NodeRegistered', data: { nodeId: 1 } });
+ */
 export function assertMatches(actual: unknown, expected: unknown, path = '$'): void {
   if (expected === undefined) return;
   if (expected === null || typeof expected !== 'object') {
@@ -153,7 +159,13 @@ export function given(...history: readonly HistoryItem[]): Given {
   return givenState(state);
 }
 
-/** Starts a spec from a state built elsewhere (a snapshot, or the state of an earlier outcome). */
+/**
+ * Starts a spec from a state built elsewhere (a snapshot, or the state of an earlier outcome).
+ *
+ * @example
+ * const first = given(provision).when(join(2)).then([{ type: 'MetadataConfigurationChanged' }, { type: 'MetadataServerStateChanged' }]);
+ * givenState(first.after).when(join(2)).then([]);
+ */
 export function givenState(state: ClusterState): Given {
   return {
     state,
