@@ -468,6 +468,10 @@ class ClusterEngine implements Engine {
       this.#cluster.lastHash = snapshot.cluster.hash;
       this.#observations.revision = snapshot.observations.revision;
       this.#observations.lastHash = snapshot.observations.hash;
+    } else {
+      // A full replay indexes every command: size the table once (at most one command per event) instead of growing it.
+      const events = (await this.store.streamRevision(this.#cluster.stream)) + (await this.store.streamRevision(this.#observations.stream)) + 2;
+      this.#index = new CommandIndex(events);
     }
     const tail = (await this.#catchUp(this.#cluster, false)).count + (await this.#catchUp(this.#observations, false)).count;
     this.#state = sealState(this.#state);
