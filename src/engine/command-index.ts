@@ -70,6 +70,14 @@ export class CommandIndex {
     this.#mask = slots - 1;
   }
 
+  #clearRecent(): void {
+    this.#hi = new Uint32Array(1024);
+    this.#lo = new Uint32Array(1024);
+    this.#loc = new Uint32Array(1024).fill(EMPTY);
+    this.#mask = 1023;
+    this.#recent = 0;
+  }
+
   /** Number of entries (commands indexed). */
   get size(): number {
     return this.#archive.length / 3 + this.#recent;
@@ -103,7 +111,10 @@ export class CommandIndex {
     return this.encodeBytes().toString('base64');
   }
 
-  /** `encode()` before base64 (native-endian Uint32 triples). */
+  /**
+   * `encode()` before base64 (native-endian Uint32 triples). The merged run also becomes this index's archive, so
+   * the next encode sorts only what was added after this one.
+   */
   encodeBytes(): Buffer {
     const recent = this.#sortedRecent();
     const archive = this.#archive;
@@ -123,6 +134,8 @@ export class CommandIndex {
       if (takeArchive) a += 3;
       else r += 3;
     }
+    this.#archive = merged;
+    this.#clearRecent();
     return Buffer.from(merged.buffer, merged.byteOffset, merged.byteLength);
   }
 

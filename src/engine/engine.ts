@@ -986,7 +986,8 @@ class ClusterEngine implements Engine {
       const at = this.#clock().toISOString();
       const firstRevision = revision + 1;
       const own: AppendedEvent[] = [];
-      decision.events.forEach((event, i) => {
+      for (let i = 0; i < decision.events.length; i++) {
+        const event = decision.events[i]!;
         const id = eventIdFor(this.cluster, command.commandId, i);
         const hash = chainHash(lastHash, { id, type: event.type, data: event.data, commandId: command.commandId, at });
         const transition = transitionOf(event);
@@ -999,7 +1000,7 @@ class ClusterEngine implements Engine {
         lastHash = hash;
         envelopes.push({ id, type: event.type, data: event.data as unknown as JsonObject, metadata });
         own.push({ ...event, id, streamId: lane.stream, revision, metadata: metadata as EventMetadata });
-      });
+      }
       lastCommandId = command.commandId;
       appended.push(...own);
       // Every later command of the batch is decided against this one's effects. An event the decider produced but
