@@ -332,14 +332,15 @@ type LaneState = {
 
 /** One command's part of a planned append. */
 type Planned =
-  | Readonly<{ kind: 'append'; job: CommandJob; result: CommandResult; firstRevision: number; events: readonly AppendedEvent[] }>
+  | Readonly<{ kind: 'append'; job: CommandJob; result: CommandResult; firstRevision: number }>
   | Readonly<{ kind: 'answer'; job: CommandJob; outcome: Outcome }>
   | Readonly<{ kind: 'duplicate'; job: CommandJob; of: number }>;
 
 type Plan = {
   readonly items: Planned[];
   readonly envelopes: EventData[];
-  readonly appended: AppendedEvent[];
+  /** Revision the first envelope goes to. */
+  readonly firstRevision: number;
   readonly state: ClusterState;
   readonly revision: number;
   readonly lastHash: string;
@@ -572,7 +573,7 @@ class ClusterEngine implements Engine {
     }
     if (work !== null) this.#state = (work as WorkingState).finish();
     if (notify && read.length > 0) {
-      this.#afterDurable(lane, read.map(appendedOf), read[read.length - 1]!.position, 'other-writer');
+      this.#afterDurable(lane, read.length, () => read.map(appendedOf), read[read.length - 1]!.position, 'other-writer');
     }
     return { count, events: read };
   }
@@ -851,8 +852,8 @@ class ClusterEngine implements Engine {
 
   /** True when the stream's event at the plan's last revision is the plan's own (same chain hash). */
   async #confirmAppend(lane: LaneState, plan: Plan): Promise<boolean> {
-    const last = plan.appended[plan.appended.length - 1]!;
-    const stored = await this.#eventAt(lane.stream, last.revision);
+    const last = plan.envelopes[plan.envelopes.length - 1]!;
+    const stored = await this.#eventAt(lane.stream, plan.revision);
     return stored !== null && stored.id === last.id && (stored.metadata as { hash?: unknown }).hash === last.metadata.hash;
   }
 
@@ -861,13 +862,13 @@ class ClusterEngine implements Engine {
    * whether this very append is in it (its first event at the planned revision with the planned chain hash).
    */
   async #landedAfterUnknown(lane: LaneState, plan: Plan): Promise<boolean> {
-    const first = plan.appended[0]!;
+    const first = plan.envelopes[0]!;
     for (let attempt = 0; ; attempt++) {
       try {
         const fresh = await this.#catchUpOrFail(lane);
-        const found = fresh.find((event) => event.revision === first.revision);
+        const found = fresh.find((event) => event.revision === plan.firstRevision);
         const landed = found !== undefined && found.id === first.id && (found.metadata as { hash?: unknown }).hash === first.metadata.hash;
-        if (landed) this.#log.info({ stream: lane.stream, revision: first.revision }, 'the append had committed (lost response); no retry needed');
+        if (landed) this.#log.info({ stream: lane.stream, revision: plan.firstRevision }, 'the append had committed (lost response); no retry needed');
         if (lane.name === 'observations') await this.#syncCluster();
         return landed;
       } catch (error) {
@@ -950,7 +951,7 @@ class ClusterEngine implements Engine {
     let lastCommandId = lane.lastCommandId;
     const items: Planned[] = [];
     const envelopes: EventData[] = [];
-    const appended: AppendedEvent[] = [];
+
     const firstOf = new Map<string, number>();
     for (const job of jobs) {
       const { command } = job;
@@ -985,7 +986,6 @@ class ClusterEngine implements Engine {
       }
       const at = this.#clock().toISOString();
       const firstRevision = revision + 1;
-      const own: AppendedEvent[] = [];
       for (let i = 0; i < decision.events.length; i++) {
         const event = decision.events[i]!;
         const id = eventIdFor(this.cluster, command.commandId, i);
@@ -999,16 +999,14 @@ class ClusterEngine implements Engine {
         revision++;
         lastHash = hash;
         envelopes.push({ id, type: event.type, data: event.data as unknown as JsonObject, metadata });
-        own.push({ ...event, id, streamId: lane.stream, revision, metadata: metadata as EventMetadata });
       }
       lastCommandId = command.commandId;
-      appended.push(...own);
       // Every later command of the batch is decided against this one's effects. An event the decider produced but
       // cannot apply is a decider bug: it fails the whole batch (thrown), never leaves a half-applied state.
       if (work !== null) for (const event of decision.events) work.apply(event);
-      items.push({ kind: 'append', job, result: decision.result, firstRevision, events: own });
+      items.push({ kind: 'append', job, result: decision.result, firstRevision });
     }
-    return { items, envelopes, appended, state: work === null || envelopes.length === 0 ? state : work.finish(), revision, lastHash, lastCommandId };
+    return { items, envelopes, firstRevision: lane.revision + 1, state: work === null || envelopes.length === 0 ? state : work.finish(), revision, lastHash, lastCommandId };
   }
 
   /** Makes a durable append the engine's state: aggregate, chain head, index; then listeners and inspection. */
@@ -1021,17 +1019,19 @@ class ClusterEngine implements Engine {
     for (const item of plan.items) {
       if (item.kind === 'append') this.#index.add(item.job.command.commandId, lane.name, item.firstRevision);
     }
-    this.#afterDurable(lane, plan.appended, position, 'this-engine');
+    this.#afterDurable(lane, plan.envelopes.length, () => plan.envelopes.map((envelope, i) => ({ ...envelope, streamId: lane.stream, revision: plan.firstRevision + i }) as unknown as AppendedEvent), position, 'this-engine');
   }
 
-  #afterDurable(lane: LaneState, events: readonly AppendedEvent[], position: number, origin: EngineChange['origin']): void {
-    this.#eventsSinceSnapshot += events.length;
-    this.#inspection?.record(events);
-    if (this.#listeners.size > 0) {
-      const change: EngineChange = { lane: lane.name, streamId: lane.stream, events, origin, position };
+  /** Announces durable events (built only when someone listens) and takes a snapshot when one is due. */
+  #afterDurable(lane: LaneState, count: number, events: () => readonly AppendedEvent[], position: number, origin: EngineChange['origin']): void {
+    this.#eventsSinceSnapshot += count;
+    if (this.#inspection !== null || this.#listeners.size > 0) {
+      const appended = events();
+      this.#inspection?.record(appended);
+      const change: EngineChange = { lane: lane.name, streamId: lane.stream, events: appended, origin, position };
       for (const listener of this.#listeners) {
         try {
-          listener(events, this.state(), change);
+          listener(appended, this.state(), change);
         } catch (error) {
           this.#log.warn({ err: error }, 'an engine listener threw; ignored');
         }
