@@ -134,11 +134,28 @@ async function throughput(report: BenchReport, dir: string, sizes: Sizes, notes:
       });
     }
   }
+  // The same with a command whose decision is O(1) (a heartbeat: a lookup), to separate the engine's own cost from
+  // the decider's (SetWorkerState's safety check counts the Active workers: O(nodes) per command).
+  const heartbeats = await withSqliteEngine(dir, 'heartbeats', {}, async (engine) => {
+    await setupCluster(engine, sizes.clusterNodes);
+    let issued = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (issued < sizes.commands[64]) {
+          const node = (issued++ % sizes.clusterNodes) + 1;
+          await engine.recordHeartbeat({ node: `N${node}:1`, at: '2026-01-01T00:00:01.000Z', partitions: { [String(node % 24)]: 'leader' } });
+        }
+      }),
+    );
+    return sizes.commands[64] / ((performance.now() - started) / 1000);
+  });
   latencies = latencies.sort((a, b) => a - b);
   const baseline = median(baselines);
   for (const callers of [1, 16, 64]) {
     report.add(`commands_per_s_${callers}_callers`, median(rates.get(callers)!), 'cmd/s', 'one_tx_per_command_64_callers', baseline);
   }
+  report.add('heartbeats_per_s_64_callers', heartbeats, 'cmd/s', 'one_tx_per_command_64_callers', baseline);
   notes.push(`throughput runs (cmd/s): baseline ${baselines.map(Math.round).join(', ')}; ${[1, 16, 64].map((c) => `${c} callers ${rates.get(c)!.map(Math.round).join(', ')}`).join('; ')}`);
 
   // The fsync floor: one raw one-event append per call on the same kind of file.
