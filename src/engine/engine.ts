@@ -10,6 +10,11 @@
  * - Lost responses: an append that fails any other way has an unknown outcome. The engine reads the tail: if its
  *   own events are there (same revision, same chain hash) the commands succeeded; otherwise it re-decides and
  *   retries. A caller that gives up and retries with the same command id is equally safe.
+ * - Every successful append is confirmed by reading back its last event: a store acknowledges a re-append of ids it
+ *   already holds (EventStoreDB semantics), and what it holds then is the EARLIER write (another `at`, another
+ *   chain hash), which the engine must read instead of adopting its own plan. One indexed read per append.
+ * - Snapshots (state + command index) are an optimisation only: taken every `snapshotEvery` events (spaced out as
+ *   the aggregate grows), loaded only after every check passes, else the events are replayed.
  * - Group commit: commands that arrive while an append is in flight wait in a queue; the next append decides them
  *   in order against the pending state and writes all their events in ONE append. Every caller gets its own
  *   result or its own error; a refused command writes nothing and never fails its neighbours.
@@ -31,7 +36,6 @@ import {
   observedClusterState,
   observedClusterStateProjection,
 } from '../../projections/observed-cluster-state.js';
-
 import { type ClusterState, emptyClusterState } from '../domain/cluster-state.js';
 import {
   type Command,
