@@ -113,3 +113,23 @@ export {
   type Projection,
   type ProjectionFold,
 } from '../projections/index.js';
+
+// Test helpers (also available as `clusterchart/testing`) -------------------------------------------------------------
+export {
+  assertMatches,
+  command,
+  type EnvelopeOptions,
+  type Expected,
+  type ExpectedEvent,
+  given,
+  type Given,
+  givenState,
+  type HistoryItem,
+  type Outcome,
+  projectionSpec,
+  type ProjectionSpec,
+  type ProjectionSpecGiven,
+  type ProjectionSpecWhen,
+  storedEvent,
+  type When,
+} from './testing/index.js';
