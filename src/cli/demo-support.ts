@@ -1,8 +1,9 @@
 /**
  * Demo support: a store wrapper that loses ONE response on demand. The append commits, then the caller gets an
  * error instead of the result — a connection dropped after the database committed, the failure behind Restate's
- * provisioning panic. Everything else passes straight through.
+ * provisioning panic. Built on the engine's `createLossyStore`, armed for one append at a time.
  */
+import { createLossyStore } from '../engine/testing/lossy-store.js';
 import type { EventStore } from '../store/event-store.js';
 
 export type ResponseLosingStore = EventStore & {
@@ -14,30 +15,22 @@ export type ResponseLosingStore = EventStore & {
 
 export function losingResponses(inner: EventStore): ResponseLosingStore {
   let armed: string | null = null;
-  let lost = 0;
+  const { store, stats } = createLossyStore(inner, { lostResponseRate: 1, random: () => 0, affects: (streamId) => streamId === armed });
   return {
-    get url() {
-      return inner.url;
-    },
+    ...store,
+    url: inner.url,
     get lost() {
-      return lost;
+      return stats.lostResponses;
     },
     loseNextResponse(streamId) {
       armed = streamId;
     },
     async appendToStream(streamId, events, options) {
-      const result = await inner.appendToStream(streamId, events, options);
-      if (armed === streamId) {
-        armed = null;
-        lost++;
-        throw new Error(`connection to ${inner.url} lost after the append to ${streamId} committed (simulated by the demo)`);
+      try {
+        return await store.appendToStream(streamId, events, options);
+      } finally {
+        if (armed === streamId) armed = null;
       }
-      return result;
     },
-    readStream: (streamId, options) => inner.readStream(streamId, options),
-    readAll: (options) => inner.readAll(options),
-    subscribeToAll: (options, handler) => inner.subscribeToAll(options, handler),
-    streamRevision: (streamId) => inner.streamRevision(streamId),
-    close: () => inner.close(),
   };
 }
