@@ -3,8 +3,8 @@
  * shown as the CLI command that does the same thing. It is also a self-check: every refusal the story expects must
  * happen with its code, and the history must verify at the end; otherwise the demo fails with exit 1.
  *
- * The demo starts from an EMPTY store and refuses a store that already holds events (it never mixes its story into
- * someone's cluster); `--reset` deletes a SQLite store file first. It leaves the store behind so that every other
+ * The demo starts from an EMPTY store. It replaces a store that holds only an earlier run of itself, and refuses any
+ * other (it never mixes its story into someone's cluster); `--reset` deletes a SQLite store file first. It leaves the store behind so that every other
  * command can inspect it (`nodes list`, `audit`, `observe --as-of`, `verify`).
  */
 import { existsSync, rmSync } from 'node:fs';
@@ -18,6 +18,7 @@ import type { CommandResult } from '../domain/results.js';
 import type { EventStore } from '../store/event-store.js';
 import { openStore, parseStoreUrl, redactUrl } from '../store/open-store.js';
 import { createEngine, type Engine } from '../engine/engine.js';
+import { snapshotStreamId } from '../engine/snapshots.js';
 import { openReadViews, type ReadViews } from './read-views.js';
 import type { CliContext, Run } from './context.js';
 import { losingResponses } from './demo-support.js';
@@ -65,6 +66,24 @@ function resetStore(url: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${location.path}${suffix}`, { force: true });
 }
 
+/**
+ * `earlier-demo` when every event belongs to this demo cluster's streams and was written by the demo's own commands
+ * (ids `demo-...`): such a store is the demo's to replace, so `npm start` can be run again. Anything else is `other`
+ * and is never touched without --reset.
+ */
+async function describeContents(store: EventStore, cluster: string): Promise<'empty' | 'earlier-demo' | 'other'> {
+  const snapshots = snapshotStreamId(cluster);
+  const demoStreams = new Set([clusterStreamId(cluster), observationsStreamId(cluster), snapshots]);
+  let seen = false;
+  for await (const event of store.readAll()) {
+    seen = true;
+    const commandId = event.metadata['commandId'];
+    const byDemo = event.streamId === snapshots || (typeof commandId === 'string' && commandId.startsWith('demo-'));
+    if (!demoStreams.has(event.streamId) || !byDemo) return 'other';
+  }
+  return seen ? 'earlier-demo' : 'empty';
+}
+
 async function isEmpty(store: EventStore): Promise<boolean> {
   for await (const _ of store.readAll({ maxCount: 1 })) return false;
   return true;
@@ -82,12 +101,15 @@ export function register(program: Command, cli: CliContext): void {
           const location = parseStoreUrl(run.options.store);
           if (location.kind === 'sqlite' && existsSync(location.path)) {
             const store = await openStore(run.options.store);
-            const empty = await isEmpty(store).finally(() => store.close());
-            if (!empty) {
+            const contents = await describeContents(store, run.options.cluster ?? 'demo').finally(() => store.close());
+            if (contents === 'earlier-demo') {
+              process.stderr.write(`demo: ${run.storeUrl} holds only an earlier run of this demo; starting it again from an empty store.\n`);
+              resetStore(run.options.store);
+            } else if (contents === 'other') {
               throw usageError(
-                `The store ${run.storeUrl} already holds events: the demo starts from an empty store and never writes into an ` +
-                  `existing one. Run it again with --reset (npm start -- --reset) to delete ${location.path}, or choose ` +
-                  'another store with --store sqlite:./other.db. Or inspect what is there: clusterchart nodes list, audit, verify.',
+                `The store ${run.storeUrl} already holds events that are not this demo's: the demo starts from an empty store and ` +
+                  `never writes into an existing one. Run it again with --reset (npm start -- --reset) to delete ${location.path}, or ` +
+                  'choose another store with --store sqlite:./other.db. Or inspect what is there: clusterchart nodes list, audit, verify.',
                 { url: run.storeUrl },
               );
             }

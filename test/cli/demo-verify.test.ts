@@ -69,22 +69,32 @@ describe('clusterchart demo', () => {
     expect((await store.run(['verify'])).code).toBe(0);
   });
 
-  it('refuses to write into a store that already holds events, unless --reset', async () => {
+  it('runs again over an earlier demo, and refuses a store holding anything else unless --reset', async () => {
     const before = readRows(store.path).length;
-    const again = await store.run(['demo', '--json']);
-    expect(again.code).toBe(2);
-    expect(again.json().error.message).toMatch(/--reset/);
-    expect(readRows(store.path)).toHaveLength(before);
+    // On copies of this store, so the tamper tests below keep the original.
+    const rerun = join(store.dir, 'rerun.db');
+    copyFileSync(store.path, rerun);
+    const again = await cli(['--store', `sqlite:${rerun}`, 'demo', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/earlier run of this demo/);
+    expect(again.json()).toMatchObject({ cluster: 'demo', verify: { ok: true, problems: [] }, health: { healthy: true } });
+    expect(readRows(rerun)).toHaveLength(before);
 
-    // --reset replaces a previous demo: on a copy of this store, so the tamper tests below keep the original.
-    const copy = join(store.dir, 'reset.db');
-    copyFileSync(store.path, copy);
-    const reset = await cli(['--store', `sqlite:${copy}`, 'demo', '--reset', '--json']);
+    const mixed = join(store.dir, 'mixed.db');
+    copyFileSync(store.path, mixed);
+    expect((await cli(['--store', `sqlite:${mixed}`, '--cluster', 'other', 'provision', '--json'])).code).toBe(0);
+    const withOther = readRows(mixed).length;
+    const refused = await cli(['--store', `sqlite:${mixed}`, 'demo', '--json']);
+    expect(refused.code).toBe(2);
+    expect(refused.json().error.message).toMatch(/--reset/);
+    expect(readRows(mixed)).toHaveLength(withOther);
+
+    const reset = await cli(['--store', `sqlite:${mixed}`, 'demo', '--reset', '--json']);
     expect(reset.code, reset.stderr).toBe(0);
     const summary = reset.json();
     expect(summary).toMatchObject({ cluster: 'demo', verify: { ok: true, problems: [] }, health: { healthy: true } });
     expect(summary.steps.length).toBeGreaterThan(25);
-    expect(readRows(copy)).toHaveLength(before);
+    expect(readRows(mixed)).toHaveLength(before);
   });
 });
 
