@@ -37,7 +37,7 @@ describe('the public API (README example)', () => {
     await engine.recordHeartbeat({ node: 'N1:1', at: new Date(now).toISOString(), partitions: { '0': 'leader' } });
     const observed = await engine.observedClusterState();
     expect([...observed.aliveNodes.keys()]).toEqual([1]);
-    const audit = await engine.audit({ node: 1 });
+    const audit = await engine.audit({ node: 'N1' });
     expect(audit.filter((e) => e.from === 'Provisioning' && e.to === 'ReadWrite')).toHaveLength(1);
     await engine.close();
   });
