@@ -15,7 +15,7 @@
 import { type Draft, produce } from 'immer';
 import type { ClusterState, LiveNode, LogSegment } from './cluster-state.js';
 import { ClusterchartError } from './errors.js';
-import { type DomainEvent, OBSERVATION_EVENT_TYPES, type Transition } from './events.js';
+import { type DomainEvent, type DomainEventData, OBSERVATION_EVENT_TYPES, type Transition } from './events.js';
 import { STORAGE_CAPABILITIES } from './states.js';
 
 /** A cluster state that may be written to: a plain copy or an immer draft. */
@@ -61,6 +61,23 @@ function liveNode(state: MutableClusterState, event: DomainEvent, position: numb
   if (node === undefined) throw historyInvalid(event, position, `node N${id} does not exist`);
   if (node.removed) throw historyInvalid(event, position, `node N${id} was removed`);
   return node;
+}
+
+/** A live node exactly as a registration (or the remap of a legacy N0) records it; no marker until provisioning. */
+function liveNodeOf(d: DomainEventData['NodeRegistered'] | DomainEventData['NodeIdRemapped']): LiveNode {
+  return {
+    removed: false,
+    id: d.nodeId,
+    name: d.name,
+    generation: d.generation,
+    address: d.address,
+    roles: d.roles,
+    location: d.location,
+    metadataServerState: d.metadataServerState,
+    storageState: d.storageState,
+    workerState: d.workerState,
+    marker: null,
+  };
 }
 
 function addLiveNode(state: MutableClusterState, event: DomainEvent, position: number | undefined, node: LiveNode): void {
@@ -185,19 +202,7 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
     case 'NodeRegistered': {
       const d = event.data;
       checkTransition(event, position, d, 'node-lifecycle', 'Unregistered');
-      addLiveNode(state, event, position, {
-        removed: false,
-        id: d.nodeId,
-        name: d.name,
-        generation: d.generation,
-        address: d.address,
-        roles: d.roles,
-        location: d.location,
-        metadataServerState: d.metadataServerState,
-        storageState: d.storageState,
-        workerState: d.workerState,
-        marker: null,
-      });
+      addLiveNode(state, event, position, liveNodeOf(d));
       break;
     }
     case 'NodeRestarted': {
@@ -233,19 +238,7 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
       const legacy = state.nodes[d.fromId];
       if (legacy !== undefined && !legacy.removed) throw historyInvalid(event, position, `N${d.fromId} is already live`);
       state.nodes[d.fromId] = { removed: true, id: d.fromId, name: d.name };
-      addLiveNode(state, event, position, {
-        removed: false,
-        id: d.nodeId,
-        name: d.name,
-        generation: d.generation,
-        address: d.address,
-        roles: d.roles,
-        location: d.location,
-        metadataServerState: d.metadataServerState,
-        storageState: d.storageState,
-        workerState: d.workerState,
-        marker: null,
-      });
+      addLiveNode(state, event, position, liveNodeOf(d));
       break;
     }
     case 'MetadataServerStateChanged': {
