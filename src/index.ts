@@ -21,6 +21,8 @@ export type {
 export { createMemoryStore } from './store/memory.js';
 export { openStore, parseStoreUrl, redactUrl, type StoreLocation } from './store/open-store.js';
 export { openSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteEventStore, type SqliteStoreOptions } from './store/sqlite.js';
+// The EventStoreDB adapter loads the gRPC client (slow to import): reach it through openStore(url).
+export type { EsdbClient, EsdbStoreOptions } from './store/esdb.js';
 export {
   createMemoryCheckpoints,
   openProjectionCheckpoints,
@@ -54,7 +56,7 @@ export {
 } from './engine/snapshots.js';
 export { CommandIndex, type CommandLocation, type Lane } from './engine/command-index.js';
 export { Inspection, type InspectionEvent, type InspectTarget } from './engine/inspection.js';
-export { createDefaultLogger } from './engine/logger.js';
+export { createDefaultLogger, type Logger } from './engine/logger.js';
 export { createLossyStore, type LossyStoreOptions, type LossyStoreStats, LostResponseError, seededRandom } from './engine/testing/lossy-store.js';
 export {
   type AsOf,
