@@ -129,7 +129,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
   const store = losingResponses(inner);
   // The story narrates the lost response itself; the engine's warning about it would only repeat it as a log line.
   const logger = run.options.logLevelChosen ? run.logger : run.logger.child({}, { level: 'error' });
-  const engine = await createEngine({ store, cluster, logger });
+  const engine = await createEngine({ store, cluster, logger, clock: () => run.now() });
   let commandNumber = 0;
 
   /** Runs a command; `commandId` defaults to a readable, unique one so the audit trail reads well. */
@@ -212,7 +212,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
 
     // 4 ----------------------------------------------------------------------------------------------------------
     story.chapter('4. Log servers provision themselves with a LogStoreMarker');
-    const createdAt = new Date().toISOString();
+    const createdAt = run.at();
     const marker = (id: number, markerId = `marker-n${id}`, nodeId = id) => ({ nodeId, markerId, createdAt });
     for (const id of [1, 2, 3]) {
       const result = await exec('ProvisionLogServer', { node: id, marker: marker(id) });
@@ -233,7 +233,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
     story.step(cli4, { lostResponse: true }, firstOutcome);
     const eventsBefore = await inner.streamRevision(clusterStreamId(cluster));
     // A restarted log-server process retries with the same command id: a fresh engine finds it in the history.
-    const retryEngine = await createEngine({ store: inner, cluster, logger, snapshotEvery: false });
+    const retryEngine = await createEngine({ store: inner, cluster, logger, clock: () => run.now(), snapshotEvery: false });
     let retried: CommandResult<'ProvisionLogServer'>;
     try {
       retried = await exec('ProvisionLogServer', { node: 4, marker: marker(4) }, retryId, retryEngine);
@@ -265,13 +265,13 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
     ];
     for (const [id, partitions] of beats) {
       const generation = node(id).generation;
-      const result = await exec('RecordHeartbeat', { node: `N${id}:${generation}`, at: new Date().toISOString(), partitions });
+      const result = await exec('RecordHeartbeat', { node: `N${id}:${generation}`, at: run.at(), partitions });
       const list = Object.entries(partitions).map(([p, mode]) => `${p}=${mode}`).join(',');
       story.step(`heartbeat N${id}:${generation} --partitions ${list}`, result, `N${id} alive`);
     }
-    const unreachable = await exec('RecordUnreachable', { node: 3, at: new Date().toISOString() });
+    const unreachable = await exec('RecordUnreachable', { node: 3, at: run.at() });
     story.step('unreachable N3', unreachable, 'N3 is dead: its processors leave every partition');
-    const observed = toObserveJson(await read((views) => views.observed(new Date())));
+    const observed = toObserveJson(await read((views) => views.observed(run.now())));
     story.step('observe', observed, observeText(observed));
 
     // 6 ----------------------------------------------------------------------------------------------------------
@@ -284,9 +284,9 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
     story.step('worker set-state N5 draining', draining, `N5 worker ${draining.from} -> ${draining.to}`);
     const removed = await exec('RemoveNodes', { nodes: [5] });
     story.step('nodes remove N5 --yes', removed, `removed ${removed.removed.map(printPlainNodeId).join(', ')}: N5 is a tombstone, its id is retired`);
-    const late = await refused('RecordHeartbeat', { node: 'N5:1', at: new Date().toISOString(), partitions: { '4': 'leader' } }, 'NodeDeleted');
+    const late = await refused('RecordHeartbeat', { node: 'N5:1', at: run.at(), partitions: { '4': 'leader' } }, 'NodeDeleted');
     story.step('heartbeat N5:1 --partitions 4=leader   # a late heartbeat', { error: late.toJSON() }, `refused: ${late.code}\n${late.message}`);
-    const after = toObserveJson(await read((views) => views.observed(new Date())));
+    const after = toObserveJson(await read((views) => views.observed(run.now())));
     const stillThere = JSON.stringify([after.aliveNodes, after.deadNodes, after.partitions, after.nodesToPartitions]).includes('"N5"');
     if (stillThere) throw unexpected('N5 should have vanished from every index of ObservedClusterState');
     story.step('observe', after, `${observeText(after)}\nN5 appears nowhere: not alive, not dead, in no partition (Restate kept removed nodes "alive" forever).`);
@@ -294,7 +294,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
 
     // 7-9 --------------------------------------------------------------------------------------------------------
     story.chapter('7. Health');
-    const health = toHealthJson(await read((views) => views.health(new Date())));
+    const health = toHealthJson(await read((views) => views.health(run.now())));
     story.step('health', health, healthText(health));
 
     story.chapter('8. The audit trail (last 12 entries)');
