@@ -10,19 +10,8 @@
  */
 import { transition } from 'xstate';
 import { MACHINES, createTransitionRunner } from '../machines/index.js';
-import {
-  type ClusterState,
-  type Command,
-  type DomainEvent,
-  applyClusterEvent,
-  copyClusterState,
-  decide,
-  emptyClusterState,
-  evolve,
-  foldEvents,
-  transitionOf,
-  verifyTransition,
-} from '../src/domain/index.js';
+import { type ClusterState, type Command, type DomainEvent, emptyClusterState, transitionOf } from '../src/domain/index.js';
+import { applyClusterEvent, copyClusterState, decide, evolve, foldEvents, verifyTransition } from '../src/decider/index.js';
 import { BenchReport, type BenchOptions, median } from './report.js';
 
 let seq = 0;

@@ -3,15 +3,8 @@
  * replication property be satisfied by the log servers in `ReadWrite`? Pure: the caller passes the nodes
  * configuration and an ObservedClusterState view judged at its own `now`.
  */
-import {
-  type ClusterState,
-  type ReplicationProperty,
-  isClusterchartError,
-  nodesetCandidates,
-  plainNodeId,
-  printPlainNodeId,
-  selectNodeset,
-} from '../src/domain/index.js';
+import { type ClusterState, type ReplicationProperty, isClusterchartError, plainNodeId, printPlainNodeId } from '../src/domain/index.js';
+import { nodesetCandidates, selectNodeset } from '../src/decider/index.js';
 import type { ObservedClusterStateView } from './observed-cluster-state.js';
 
 /** The JSON shape of `clusterchart health --json` (CLI.md), plus `reasons` and `warnings`. */

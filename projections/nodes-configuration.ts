@@ -14,7 +14,7 @@ import {
   emptyClusterState,
   printPlainNodeId,
 } from '../src/domain/index.js';
-import { applyClusterEvent } from '../src/domain/apply.js';
+import { applyClusterEvent } from '../src/decider/evolve.js';
 import { defineProjection } from './projection.js';
 
 export type NodesConfigurationState = Readonly<{

@@ -2,6 +2,7 @@
  * clusterchart's public API: an explicit list of named exports.
  */
 export * from './domain/index.js';
+export * from './decider/index.js';
 export type {
   AppendResult,
   EventData,

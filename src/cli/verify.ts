@@ -15,11 +15,11 @@
  */
 import type { Command } from 'commander';
 import { createTransitionRunner } from '../../machines/index.js';
-import { applyClusterEvent, copyClusterState, type MutableClusterState } from '../domain/apply.js';
+import { applyClusterEvent, copyClusterState, type MutableClusterState } from '../decider/evolve.js';
 import { emptyClusterState } from '../domain/cluster-state.js';
 import { isClusterchartError } from '../domain/errors.js';
 import { clusterStreamId, observationsStreamId, parseDomainEvent } from '../domain/events.js';
-import { verifyTransition } from '../domain/verify.js';
+import { verifyTransition } from '../decider/verify-transition.js';
 import { chainHash } from '../engine/hashing.js';
 import type { EventStore, RecordedEvent } from '../store/event-store.js';
 import type { CliContext } from './context.js';

@@ -6,8 +6,4 @@ export * from './schemas.js';
 export * from './commands.js';
 export * from './events.js';
 export * from './cluster-state.js';
-export * from './nodeset.js';
 export * from './results.js';
-export * from './apply.js';
-export * from './decider.js';
-export * from './verify.js';

@@ -44,7 +44,7 @@ import {
   OBSERVATION_COMMANDS,
   parseCommand,
 } from '../domain/commands.js';
-import { decide, resultOf } from '../domain/decider.js';
+import { decide, resultOf } from '../decider/decide.js';
 import { ClusterchartError, isClusterchartError } from '../domain/errors.js';
 import {
   DOMAIN_EVENT_TYPES,

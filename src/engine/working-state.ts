@@ -14,7 +14,7 @@
  * (the engine owns them privately) and callers only ever receive `publicState()`, a copy with them frozen too.
  */
 import { freeze } from 'immer';
-import { applyClusterEvent, type MutableClusterState } from '../domain/apply.js';
+import { applyClusterEvent, type MutableClusterState } from '../decider/evolve.js';
 import type { ClusterState } from '../domain/cluster-state.js';
 import type { DomainEvent } from '../domain/events.js';
 

@@ -21,14 +21,14 @@
  * its events.
  */
 import { AssertionError, deepStrictEqual } from 'node:assert/strict';
-import { evolve, foldEvents } from '../domain/apply.js';
+import { evolve, foldEvents } from '../decider/evolve.js';
 import { type ClusterState, emptyClusterState } from '../domain/cluster-state.js';
 import { type Command, type CommandInput, type CommandType, parseCommand } from '../domain/commands.js';
-import { type Decision, decide, resultOf } from '../domain/decider.js';
+import { type Decision, decide, resultOf } from '../decider/decide.js';
 import type { ErrorCode } from '../domain/errors.js';
 import type { DomainEvent, DomainEventType } from '../domain/events.js';
 import type { CommandResult } from '../domain/results.js';
-import { verifyTransition } from '../domain/verify.js';
+import { verifyTransition } from '../decider/verify-transition.js';
 
 /** A partial expectation: only the listed fields are compared. */
 export type Expected<T> = T extends readonly (infer E)[]

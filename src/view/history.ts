@@ -2,7 +2,7 @@
  * The viewer's view of one cluster stream: the state at the head, kept by applying each new event with the domain's
  * `applyClusterEvent`, and the state after any prefix of the stream (time travel) by folding that prefix again.
  */
-import { applyClusterEvent, copyClusterState, type MutableClusterState } from '../domain/apply.js';
+import { applyClusterEvent, copyClusterState, type MutableClusterState } from '../decider/evolve.js';
 import { emptyClusterState } from '../domain/cluster-state.js';
 import { ClusterchartError } from '../domain/errors.js';
 import { parseDomainEvent, transitionOf, type DomainEvent } from '../domain/events.js';

@@ -9,28 +9,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type ClusterState,
-  type Command,
-  type DomainEvent,
-  type GenerationalNodeId,
-  type PlainNodeId,
-  ROLES,
-  STORAGE_STATES,
-  liveNodeByName,
-  nodesetCandidateCount,
-  nodesetCandidates,
-  WORKER_STATES,
-  activeWorkerCount,
-  applyClusterEvent,
-  copyClusterState,
-  decide,
-  emptyClusterState,
-  evolve,
-  foldEvents,
-  resultOf,
-  verifyTransition,
-} from '../../src/domain/index.js';
+import { type ClusterState, type Command, type DomainEvent, type GenerationalNodeId, type PlainNodeId, ROLES, STORAGE_STATES, WORKER_STATES, emptyClusterState } from '../../src/domain/index.js';
+import { liveNodeByName, nodesetCandidateCount, nodesetCandidates, activeWorkerCount, applyClusterEvent, copyClusterState, decide, evolve, foldEvents, resultOf, verifyTransition } from '../../src/decider/index.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
 const id = (n: number) => n as PlainNodeId;

@@ -5,24 +5,8 @@
  * transitions and `resultOf` (see src/testing/given-when-then.ts).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  type ClusterState,
-  type Command,
-  type Decision,
-  type DomainEvent,
-  type LiveNode,
-  type PlainNodeId,
-  type Role,
-  applyClusterEvent,
-  copyClusterState,
-  decide,
-  emptyClusterState,
-  evolve,
-  foldEvents,
-  isClusterchartError,
-  plainNodeId,
-  resultOf,
-} from '../../src/domain/index.js';
+import { type ClusterState, type Command, type DomainEvent, type LiveNode, type PlainNodeId, type Role, emptyClusterState, isClusterchartError, plainNodeId } from '../../src/domain/index.js';
+import { type Decision, applyClusterEvent, copyClusterState, decide, evolve, foldEvents, resultOf } from '../../src/decider/index.js';
 import { command, given, givenState } from '../../src/testing/given-when-then.js';
 
 const AT = '2026-01-01T00:00:00.000Z';

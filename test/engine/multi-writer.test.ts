@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { foldEvents } from '../../src/domain/apply.js';
+import { foldEvents } from '../../src/decider/evolve.js';
 import { emptyClusterState } from '../../src/domain/cluster-state.js';
 import { clusterStreamId, observationsStreamId, parseDomainEvent } from '../../src/domain/events.js';
 import { verifyHashChain } from '../../src/engine/hashing.js';

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { foldEvents } from '../../src/domain/apply.js';
+import { foldEvents } from '../../src/decider/evolve.js';
 import { type ClusterState, emptyClusterState } from '../../src/domain/cluster-state.js';
 import { isClusterchartError } from '../../src/domain/errors.js';
 import { clusterStreamId, parseDomainEvent } from '../../src/domain/events.js';

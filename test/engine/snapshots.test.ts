@@ -4,7 +4,7 @@
  * the state is rebuilt from the events — the same state either way.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { foldEvents } from '../../src/domain/apply.js';
+import { foldEvents } from '../../src/decider/evolve.js';
 import { emptyClusterState } from '../../src/domain/cluster-state.js';
 import { clusterStreamId, parseDomainEvent } from '../../src/domain/events.js';
 import type { Engine } from '../../src/engine/engine.js';

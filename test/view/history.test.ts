@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { foldEvents } from '../../src/domain/apply.js';
+import { foldEvents } from '../../src/decider/evolve.js';
 import { emptyClusterState } from '../../src/domain/cluster-state.js';
 import { parseDomainEvent } from '../../src/domain/events.js';
 import type { Engine } from '../../src/engine/engine.js';

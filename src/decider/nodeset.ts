@@ -7,11 +7,11 @@
  * consistent hashing), so different logs spread over different servers and the same input always gives the same set.
  * Zone and region factors require that many distinct zones/regions among the chosen servers.
  */
-import type { ClusterState, LiveNode } from './cluster-state.js';
-import { ClusterchartError } from './errors.js';
-import type { PlainNodeId } from './ids.js';
-import { type ReplicationProperty, printReplicationProperty } from './replication.js';
-import { STORAGE_CAPABILITIES } from './states.js';
+import type { ClusterState, LiveNode } from '../domain/cluster-state.js';
+import { ClusterchartError } from '../domain/errors.js';
+import type { PlainNodeId } from '../domain/ids.js';
+import { type ReplicationProperty, printReplicationProperty } from '../domain/replication.js';
+import { STORAGE_CAPABILITIES } from '../domain/states.js';
 
 export type NodesetSelection = Readonly<{ nodeset: readonly PlainNodeId[]; warning: string | null }>;
 

@@ -13,10 +13,10 @@
  * guaranteed by the decider and not re-checked here (it would need a name index).
  */
 import { type Draft, produce } from 'immer';
-import type { ClusterState, LiveNode, LogSegment } from './cluster-state.js';
-import { ClusterchartError } from './errors.js';
-import { type DomainEvent, type DomainEventData, OBSERVATION_EVENT_TYPES, type Transition } from './events.js';
-import { STORAGE_CAPABILITIES } from './states.js';
+import type { ClusterState, LiveNode, LogSegment } from '../domain/cluster-state.js';
+import { ClusterchartError } from '../domain/errors.js';
+import { type DomainEvent, type DomainEventData, OBSERVATION_EVENT_TYPES, type Transition } from '../domain/events.js';
+import { STORAGE_CAPABILITIES } from '../domain/states.js';
 
 /** A cluster state that may be written to: a plain copy or an immer draft. */
 export type MutableClusterState = Draft<ClusterState>;

@@ -18,18 +18,18 @@
  * engine, which re-decides against the new state.
  */
 import { runTransition } from '../../machines/index.js';
-import { activeWorkerCount, liveNodeByName, nodesetCandidateCount } from './apply.js';
-import { type ClusterState, type LiveNode, type MetadataMember, type NodeEntry, emptyClusterState } from './cluster-state.js';
-import type { Command, CommandType, LegacyDocument } from './commands.js';
-import { ClusterchartError, type ErrorCode, type ErrorContext } from './errors.js';
-import type { ClusterConfig, DomainEvent, DomainEventData, MachineInput, MachineName, Transition } from './events.js';
-import { type PlainNodeId, generationalNodeId, plainNodeId } from './ids.js';
+import { activeWorkerCount, liveNodeByName, nodesetCandidateCount } from './evolve.js';
+import { type ClusterState, type LiveNode, type MetadataMember, type NodeEntry, emptyClusterState } from '../domain/cluster-state.js';
+import type { Command, CommandType, LegacyDocument } from '../domain/commands.js';
+import { ClusterchartError, type ErrorCode, type ErrorContext } from '../domain/errors.js';
+import type { ClusterConfig, DomainEvent, DomainEventData, MachineInput, MachineName, Transition } from '../domain/events.js';
+import { type PlainNodeId, generationalNodeId, plainNodeId } from '../domain/ids.js';
 import { selectNodeset } from './nodeset.js';
-import type { CommandResult, CommandResults } from './results.js';
-import type { LogStoreMarker } from './schemas.js';
-import { type MetadataServerState, type Role, STORAGE_CAPABILITIES, type StorageState, type WorkerState } from './states.js';
+import type { CommandResult, CommandResults } from '../domain/results.js';
+import type { LogStoreMarker } from '../domain/schemas.js';
+import { type MetadataServerState, type Role, STORAGE_CAPABILITIES, type StorageState, type WorkerState } from '../domain/states.js';
 
-export { evolve } from './apply.js';
+export { evolve } from './evolve.js';
 
 export type Decision<T extends CommandType = CommandType> =
   | Readonly<{ ok: true; events: readonly DomainEvent[]; result: CommandResult<T> }>

@@ -5,7 +5,7 @@
  * event cannot pass by changing only one of them.
  */
 import { type TransitionRunner, createTransitionRunner } from '../../machines/index.js';
-import { type DomainEvent, type Transition, transitionOf } from './events.js';
+import { type DomainEvent, type Transition, transitionOf } from '../domain/events.js';
 
 let sharedRunner: TransitionRunner | undefined;
 

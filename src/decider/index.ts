@@ -1,0 +1,5 @@
+/** The decider: `decide(state, command)` judges a command against the cluster state; `evolve` applies its events. */
+export * from './decide.js';
+export * from './evolve.js';
+export * from './nodeset.js';
+export * from './verify-transition.js';
