@@ -8,11 +8,19 @@
  */
 import { type AnyMachineSnapshot, type AnyStateMachine, createActor } from 'xstate';
 import type { MachineInput, MachineName } from '../src/domain/events.js';
-import { clusterProvisioningMachine, version as clusterProvisioningVersion } from './cluster-provisioning.machine.js';
-import { logServerMachine, version as logServerVersion } from './log-server.machine.js';
-import { metadataMembershipMachine, version as metadataMembershipVersion } from './metadata-membership.machine.js';
-import { nodeLifecycleMachine, version as nodeLifecycleVersion } from './node-lifecycle.machine.js';
-import { workerMachine, version as workerVersion } from './worker.machine.js';
+import {
+  type ClusterProvisioningEvent,
+  clusterProvisioningMachine,
+  version as clusterProvisioningVersion,
+} from './cluster-provisioning.machine.js';
+import { type LogServerEvent, logServerMachine, version as logServerVersion } from './log-server.machine.js';
+import {
+  type MetadataMembershipEvent,
+  metadataMembershipMachine,
+  version as metadataMembershipVersion,
+} from './metadata-membership.machine.js';
+import { type NodeLifecycleEvent, nodeLifecycleMachine, version as nodeLifecycleVersion } from './node-lifecycle.machine.js';
+import { type WorkerEvent, workerMachine, version as workerVersion } from './worker.machine.js';
 
 export { clusterProvisioningMachine, logServerMachine, metadataMembershipMachine, nodeLifecycleMachine, workerMachine };
 export type { ClusterProvisioningEvent } from './cluster-provisioning.machine.js';
@@ -20,6 +28,21 @@ export type { LogServerEvent } from './log-server.machine.js';
 export type { MetadataMembershipEvent } from './metadata-membership.machine.js';
 export type { NodeLifecycleEvent, RemovalChecks } from './node-lifecycle.machine.js';
 export type { WorkerEvent } from './worker.machine.js';
+
+/**
+ * The input events each statechart accepts, by machine name. Whoever builds a machine input (the decider) types it
+ * with this map, so renaming or reshaping a machine event fails to compile there.
+ */
+export type MachineEvents = {
+  'cluster-provisioning': ClusterProvisioningEvent;
+  'node-lifecycle': NodeLifecycleEvent;
+  'metadata-membership': MetadataMembershipEvent;
+  'log-server': LogServerEvent;
+  worker: WorkerEvent;
+};
+// Every machine has an entry, and every entry is a machine input.
+const _everyMachine: { [M in MachineName]: MachineEvents[M] extends MachineInput ? true : never } = null as never;
+void _everyMachine;
 
 type MachineScope = Parameters<AnyStateMachine['transition']>[2];
 

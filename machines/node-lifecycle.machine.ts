@@ -7,6 +7,7 @@
  * context; the context only mirrors the last generation for the visualiser.
  */
 import { assign, setup } from 'xstate';
+import { FIRST_GENERATION, nextGeneration } from '../src/domain/ids.js';
 
 export const version = 1;
 
@@ -27,7 +28,7 @@ export type NodeLifecycleEvent =
 export type NodeLifecycleContext = { generation: number };
 
 const isValidIdentity = (nodeId: number, generation: number) =>
-  Number.isSafeInteger(nodeId) && nodeId >= 1 && Number.isSafeInteger(generation) && generation >= 1;
+  Number.isSafeInteger(nodeId) && nodeId >= 1 && Number.isSafeInteger(generation) && generation >= FIRST_GENERATION;
 
 export const nodeLifecycleMachine = setup({
   types: {
@@ -42,7 +43,9 @@ export const nodeLifecycleMachine = setup({
       event.type === 'remap' && event.fromId === 0 && isValidIdentity(event.nodeId, event.generation),
     /** Generations only move forward, one step per restart. */
     generationAdvances: ({ event }) =>
-      event.type === 'restart' && event.previousGeneration >= 1 && event.generation === event.previousGeneration + 1,
+      event.type === 'restart' &&
+      event.previousGeneration >= FIRST_GENERATION &&
+      event.generation === nextGeneration(event.previousGeneration),
     /** All removal checks passed (DOMAIN.md §3). */
     isSafeToRemove: ({ event }) =>
       event.type === 'remove' &&
