@@ -18,7 +18,7 @@ import { ClusterchartError } from '../domain/errors.js';
 import { type DomainEvent, type DomainEventData, OBSERVATION_EVENT_TYPES, type Transition } from '../domain/events.js';
 import { FIRST_GENERATION, nextGeneration } from '../domain/ids.js';
 import { nodeFieldsOf } from '../domain/node-fields.js';
-import { provisioningStateOf } from './machine-states.js';
+import { ROLE_MACHINES, type RoleMachine, provisioningStateOf } from './machine-states.js';
 import { factsOf, reindex } from './node-index.js';
 
 /** A cluster state that may be written to: a plain copy or an immer draft. */
@@ -69,6 +69,24 @@ function liveNode(state: MutableClusterState, event: DomainEvent, position: numb
 /** A live node exactly as a registration, a remap or a legacy import records it; no marker until provisioning. */
 function liveNodeOf(d: DomainEventData['NodeRegistered'] | DomainEventData['NodeIdRemapped']): LiveNode {
   return { removed: false, id: d.nodeId, ...nodeFieldsOf(d), marker: null };
+}
+
+/** Moves a live node's state in one role machine to the recorded to-state, keeping the node index current. */
+function moveRoleState(
+  state: MutableClusterState,
+  event: DomainEvent,
+  position: number | undefined,
+  d: Transition & Readonly<{ nodeId: number }>,
+  machine: RoleMachine,
+): MutableLiveNode {
+  const node = liveNode(state, event, position, d.nodeId);
+  const field = ROLE_MACHINES[machine].field;
+  checkTransition(event, position, d, machine, node[field]);
+  const before = factsOf(node);
+  // The fold trusts the recorded to-state (`verify` re-runs the machine); it names a state of this machine.
+  (node as unknown as Record<typeof field, string>)[field] = d.to;
+  reindex(state.nodes, before, factsOf(node));
+  return node;
 }
 
 function addLiveNode(state: MutableClusterState, event: DomainEvent, position: number | undefined, node: LiveNode): void {
@@ -147,13 +165,9 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
       addLiveNode(state, event, position, liveNodeOf(d));
       break;
     }
-    case 'MetadataServerStateChanged': {
-      const d = event.data;
-      const node = liveNode(state, event, position, d.nodeId);
-      checkTransition(event, position, d, 'metadata-membership', node.metadataServerState);
-      node.metadataServerState = d.to as LiveNode['metadataServerState'];
+    case 'MetadataServerStateChanged':
+      moveRoleState(state, event, position, event.data, 'metadata-membership');
       break;
-    }
     case 'MetadataConfigurationChanged': {
       const d = event.data;
       if (d.version <= state.metadata.version) {
@@ -168,24 +182,13 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
       break;
     }
     case 'StorageStateChanged': {
-      const d = event.data;
-      const node = liveNode(state, event, position, d.nodeId);
-      checkTransition(event, position, d, 'log-server', node.storageState);
-      const before = factsOf(node);
-      node.storageState = d.to as LiveNode['storageState'];
-      reindex(state.nodes, before, factsOf(node));
-      if (d.marker !== null) node.marker = d.marker;
+      const node = moveRoleState(state, event, position, event.data, 'log-server');
+      if (event.data.marker !== null) node.marker = event.data.marker;
       break;
     }
-    case 'WorkerStateChanged': {
-      const d = event.data;
-      const node = liveNode(state, event, position, d.nodeId);
-      checkTransition(event, position, d, 'worker', node.workerState);
-      const before = factsOf(node);
-      node.workerState = d.to as LiveNode['workerState'];
-      reindex(state.nodes, before, factsOf(node));
+    case 'WorkerStateChanged':
+      moveRoleState(state, event, position, event.data, 'worker');
       break;
-    }
     case 'LogSegmentCreated': {
       const d = event.data;
       const segments = (state.logs[d.logId] ??= []);

@@ -18,8 +18,8 @@ import {
  * by provisioning, never by a registration). Key order is the order the state and the documents print.
  */
 export const NodeFieldsSchema = z.object({
-  name: z.string(),
   generation: z.number().int(),
+  name: z.string(),
   address: z.string(),
   roles: z.array(RoleSchema),
   location: z.string().nullable(),
@@ -37,12 +37,12 @@ export const RestartFieldsSchema = NodeFieldsSchema.pick({ generation: true, rol
  * `marker`, or an event's transition, are left behind).
  *
  * @example
- * const fields = nodeFieldsOf(liveNode); // { name, generation, address, roles, location, ...states }
+ * const fields = nodeFieldsOf(liveNode); // { generation, name, address, roles, location, ...states }
  */
 export function nodeFieldsOf(source: NodeFields): NodeFields {
   return {
-    name: source.name,
     generation: source.generation,
+    name: source.name,
     address: source.address,
     roles: source.roles,
     location: source.location,
