@@ -6,8 +6,9 @@
  * every call (~3 us instead of ~20 us for the public `transition()`, XSTATE-NOTES.md). Neither runs actions: the
  * machines have no effects, and the pure calls only compute the next state value.
  */
-import { type AnyMachineSnapshot, type AnyStateMachine, createActor } from 'xstate';
+import { type AnyMachineSnapshot, type AnyStateMachine, type StateValueFrom, createActor } from 'xstate';
 import type { MachineInput, MachineName } from '../src/domain/events.js';
+import type { MetadataServerState, StorageState, WorkerState } from '../src/domain/states.js';
 import {
   type ClusterProvisioningEvent,
   clusterProvisioningMachine,
@@ -43,6 +44,24 @@ export type MachineEvents = {
 // Every machine has an entry, and every entry is a machine input.
 const _everyMachine: { [M in MachineName]: MachineEvents[M] extends MachineInput ? true : never } = null as never;
 void _everyMachine;
+
+/** The state values of each statechart, by machine name, read from the machine definitions themselves. */
+export type MachineStates = {
+  'cluster-provisioning': StateValueFrom<typeof clusterProvisioningMachine>;
+  'node-lifecycle': StateValueFrom<typeof nodeLifecycleMachine>;
+  'metadata-membership': StateValueFrom<typeof metadataMembershipMachine>;
+  'log-server': StateValueFrom<typeof logServerMachine>;
+  worker: StateValueFrom<typeof workerMachine>;
+};
+// The role machines' states are exactly the domain's state unions (and so the capability tables' keys): a state
+// added to one side only fails to compile here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _sameStates: [
+  Same<MachineStates['metadata-membership'], MetadataServerState>,
+  Same<MachineStates['log-server'], StorageState>,
+  Same<MachineStates['worker'], WorkerState>,
+] = [true, true, true];
+void _sameStates;
 
 type MachineScope = Parameters<AnyStateMachine['transition']>[2];
 

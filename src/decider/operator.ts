@@ -2,13 +2,14 @@
  * An operator's state change (`set-storage-state`, `set-worker-state`) through a role machine, shared by the
  * log-server and worker rules. The machine alone decides; this explains its refusal.
  */
-import type { MachineEvents } from '../../machines/index.js';
+import type { MachineEvents, MachineStates } from '../../machines/index.js';
 import type { LiveNode } from '../domain/cluster-state.js';
 import { ClusterchartError } from '../domain/errors.js';
 import type { Transition } from '../domain/events.js';
 import { N, accepts, move } from './outcome.js';
 
-export type OperatorRequest = Readonly<{ from: string; to: string; force: boolean }>;
+type OperatorMachine = 'log-server' | 'worker';
+export type OperatorRequest<M extends OperatorMachine> = Readonly<{ from: MachineStates[M]; to: MachineStates[M]; force: boolean }>;
 
 /**
  * Asks `machine` to move `node` as the operator requested. `inputOf(force, satisfiable)` builds the machine's
@@ -16,10 +17,10 @@ export type OperatorRequest = Readonly<{ from: string; to: string; force: boolea
  * fact stands in the way. Returns the transition to record (marked `forced` when the move needed force), or the
  * refusal: `SafetyCheckFailed` (safe in general, not now), or `UnsafeTransition` (needs force, or never allowed).
  */
-export function operatorMove<M extends 'log-server' | 'worker'>(
+export function operatorMove<M extends OperatorMachine>(
   machine: M,
   node: LiveNode,
-  request: OperatorRequest,
+  request: OperatorRequest<M>,
   inputOf: (force: boolean, satisfiable: boolean) => MachineEvents[M],
   satisfiable: boolean,
   what: string,

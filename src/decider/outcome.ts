@@ -5,7 +5,7 @@
  * A rule never throws for a domain refusal and never reads the clock or randomness; a refusal produces no events; a
  * command whose effect is already the state succeeds with no events.
  */
-import { type MachineEvents, runTransition } from '../../machines/index.js';
+import { type MachineEvents, type MachineStates, runTransition } from '../../machines/index.js';
 import type { ClusterState, LiveNode, NodeEntry } from '../domain/cluster-state.js';
 import { ClusterchartError, type ErrorCode, type ErrorContext } from '../domain/errors.js';
 import type { ClusterConfig, DomainEvent, MachineName, Transition } from '../domain/events.js';
@@ -47,12 +47,12 @@ export function liveOrNull(state: ClusterState, id: number): LiveNode | null {
 
 /**
  * Asks `machine` whether it accepts `input` from `from`: the transition to record, or null for a refusal. The input
- * is typed by the machine's own events.
+ * and the from-state are typed by the machine's own definition.
  */
 export function move<M extends MachineName>(
   machine: M,
   node: PlainNodeId | null,
-  from: string,
+  from: MachineStates[M],
   input: MachineEvents[M],
   forced?: boolean,
 ): Transition | null {
@@ -62,7 +62,7 @@ export function move<M extends MachineName>(
 }
 
 /** Whether `machine` accepts `input` from `from` (a question, nothing is recorded). */
-export const accepts = <M extends MachineName>(machine: M, from: string, input: MachineEvents[M]): boolean =>
+export const accepts = <M extends MachineName>(machine: M, from: MachineStates[M], input: MachineEvents[M]): boolean =>
   runTransition(machine, from, input) !== null;
 
 export type Moved = Readonly<{ ok: true; transition: Transition }> | Failure;
@@ -71,7 +71,12 @@ export type Moved = Readonly<{ ok: true; transition: Transition }> | Failure;
  * A transition the rule has already judged possible: the machine refusing it is a defect of the decider, reported
  * as `InvalidState` rather than as the operator's fault.
  */
-export function expectMove<M extends MachineName>(machine: M, node: PlainNodeId | null, from: string, input: MachineEvents[M]): Moved {
+export function expectMove<M extends MachineName>(
+  machine: M,
+  node: PlainNodeId | null,
+  from: MachineStates[M],
+  input: MachineEvents[M],
+): Moved {
   const transition = move(machine, node, from, input);
   if (transition !== null) return { ok: true, transition };
   return refuse(
