@@ -3,7 +3,7 @@
  *
  * `runTransition` is what the decider calls for each role transition (a machine that does not accept the input is
  * the refusal); `createTransitionRunner` is the bulk variant `verify` uses: one actor scope per machine, reused for
- * every call (~3 us instead of ~20 us for the public `transition()`, XSTATE-NOTES.md). Neither runs actions: the
+ * every call (~3 us instead of ~20 us for the public `transition()`). Neither runs actions: the
  * machines have no effects, and the pure calls only compute the next state value.
  */
 import { type AnyMachineSnapshot, type AnyStateMachine, type StateValueFrom, createActor } from 'xstate';
@@ -169,7 +169,7 @@ export type TransitionRunner = Readonly<{
 
 /**
  * A runner that keeps one inert actor scope per machine, for bulk work (verifying a whole history). The machines
- * have no children, so reusing a scope across calls is safe (XSTATE-NOTES.md).
+ * have no children, so reusing a scope across calls is safe.
  *
  * @example
  * const runner = createTransitionRunner();

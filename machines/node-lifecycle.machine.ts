@@ -1,5 +1,5 @@
 /**
- * Node lifecycle (DOMAIN.md §1, §3): a node registers with generation >= 1, every restart moves its generation
+ * Node lifecycle: a node registers with generation >= 1, every restart moves its generation
  * forward by exactly one, and removal leaves a tombstone forever (its id is never reused).
  *
  * Cross-node facts (the removal safety checks) arrive inside the `remove` event, computed by the decider against
@@ -11,7 +11,7 @@ import { FIRST_GENERATION, nextGeneration } from '../src/domain/ids.js';
 
 export const version = 1;
 
-/** The removal checks of DOMAIN.md §3, evaluated by the decider for this node. Any `true` forbids removal. */
+/** The removal safety checks, evaluated by the decider for this node. Any `true` forbids removal. */
 export type RemovalChecks = Readonly<{
   logServerReadWrite: boolean;
   inUnsealedNodeset: boolean;
@@ -46,7 +46,7 @@ export const nodeLifecycleMachine = setup({
       event.type === 'restart' &&
       event.previousGeneration >= FIRST_GENERATION &&
       event.generation === nextGeneration(event.previousGeneration),
-    /** All removal checks passed (DOMAIN.md §3). */
+    /** All removal checks passed. */
     isSafeToRemove: ({ event }) =>
       event.type === 'remove' &&
       !event.logServerReadWrite &&

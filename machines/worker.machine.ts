@@ -1,5 +1,5 @@
 /**
- * Worker state (DOMAIN.md §5, RESTATE-REFERENCE.md §5) — the smallest machine and the model for adding one:
+ * Worker state — the smallest machine and the model for adding one:
  * a closed union of states, one event carrying every fact its guards read, named guards, a capability table in
  * `src/domain/states.ts` (`WORKER_CAPABILITIES`) and an entry in `machines/index.ts`.
  *

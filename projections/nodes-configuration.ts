@@ -1,5 +1,5 @@
 /**
- * NodesConfiguration (DOMAIN.md §0): the Restate-shaped versioned document, every node or tombstone with its
+ * NodesConfiguration: the Restate-shaped versioned document, every node or tombstone with its
  * generation and role states. The fold reuses the domain's own event application (`applyClusterEvent`), so the
  * projection and the decider's aggregate can never disagree; its `version` is the number of cluster events applied
  * (the cluster stream's revision + 1), Restate's compare-and-set version.
@@ -26,7 +26,7 @@ export const nodesConfigurationProjection = defineProjection<NodesConfigurationS
   },
 });
 
-/** One entry of `clusterchart nodes list --json` (CLI.md); a tombstone shows only its id. */
+/** One entry of `clusterchart nodes list --json`; a tombstone shows only its id. */
 export type NodeConfigurationEntry = (Readonly<{ id: string }> & NodeFields & Readonly<{ removed: false }>) | Readonly<{ id: string; removed: true }>;
 
 export type NodesConfigurationDocument = Readonly<{

@@ -10,7 +10,7 @@
  * history -> `LegacyNodeZero`, pointing to the migration), ids never reused, generations move forward by one per
  * restart, every recorded `from` equals the current state, metadata members are live nodes, log segments are
  * numbered in order. Any violation -> `HistoryInvalid` naming the position. Name uniqueness among live nodes is
- * guaranteed by the decider and not re-checked here (it would need a name index).
+ * guaranteed by the decider and not re-checked here.
  */
 import { type Draft, produce } from 'immer';
 import type { ClusterState, LiveNode, LogSegment } from '../domain/cluster-state.js';

@@ -1,5 +1,5 @@
 /**
- * Nodeset selection for a replication property (DOMAIN.md §4).
+ * Nodeset selection for a replication property.
  *
  * Candidates are live log servers in `ReadWrite` (never `Provisioning`); size = max(target, 2r - 1, r + 1) capped by
  * the candidates; fewer than r candidates -> `InsufficientNodes`; exactly r -> allowed with a "no fault tolerance"

@@ -24,7 +24,7 @@ import {
 } from './schemas.js';
 import type { MetadataServerState } from './states.js';
 
-/** A legacy (Restate 1.0-1.1) NodesConfiguration document, as `migrate legacy` reads it (CLI.md). */
+/** A legacy (Restate 1.0-1.1) NodesConfiguration document, as `migrate legacy` reads it. */
 export const LegacyDocumentSchema = z.object({
   clusterName: ClusterNameSchema,
   version: z.number().int().nonnegative(),

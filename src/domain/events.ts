@@ -117,7 +117,7 @@ export const OBSERVATION_EVENT_TYPES: ReadonlySet<DomainEventType> = new Set([
 /** Event payloads, derived from their schemas. Node ids are branded; `parseDomainEvent` checks the stored data. */
 export type DomainEventData = { [K in DomainEventType]: DeepReadonly<z.output<(typeof eventDataSchemas)[K]>> };
 
-/** Envelope metadata (ARCHITECTURE.md). `at` comes from the injected clock; `hash` chains events of a stream. */
+/** Envelope metadata. `at` comes from the injected clock; `hash` chains events of a stream. */
 export type EventMetadata = Readonly<{
   commandId: string;
   commandType?: string;

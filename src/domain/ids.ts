@@ -1,5 +1,5 @@
 /**
- * Node identities (DOMAIN.md §1).
+ * Node identities.
  *
  * Invariants:
  * - a `PlainNodeId` is an integer >= 1. 0 is reserved: it means "no sender" in messages and raft-rs reserves it as

@@ -1,5 +1,5 @@
 /**
- * ReplicationProperty (DOMAIN.md §4): a factor per location scope, `node < zone < region`.
+ * ReplicationProperty: a factor per location scope, `node < zone < region`.
  * Written as `2` (= `{node: 2}`) or `{zone: 2, node: 3}`. Factors are 1..255; a smaller scope may not have a lower
  * factor than a larger one (you cannot keep copies in 3 zones with only 2 nodes). The node factor is the number of
  * copies; when omitted it equals the largest factor given.

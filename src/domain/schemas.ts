@@ -75,7 +75,7 @@ export const IsoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { 
 /** `region.zone` (either part optional but not empty). */
 export const LocationSchema = z.string().regex(/^[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)?$/, 'expected REGION.ZONE');
 
-/** Written by a log server to its own disk on first start (DOMAIN.md §5). */
+/** Written by a log server to its own disk on first start. */
 export const LogStoreMarkerSchema = z
   .object({ nodeId: PlainNodeIdInput, markerId: z.string().min(1), createdAt: IsoTime })
   .readonly();
