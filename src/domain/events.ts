@@ -26,9 +26,6 @@ import {
 export const MACHINE_NAMES = ['cluster-provisioning', 'node-lifecycle', 'metadata-membership', 'log-server', 'worker'] as const;
 export type MachineName = (typeof MACHINE_NAMES)[number];
 
-/** The XState event fed to the machine, with every fact its guards read. */
-export type MachineInput = Readonly<{ type: string } & Record<string, unknown>>;
-
 /** Raw stored node ids are plain numbers: history may hold legacy N0, which `evolve` must reject with a position. */
 const StoredId = StoredNodeIdSchema;
 /** An id of the legacy document (a tombstone, or the N0 a remap leaves behind): any whole number, 0 included. */
@@ -45,6 +42,8 @@ const TransitionSchema = z.object({
   forced: z.boolean().optional(),
 });
 export type Transition = DeepReadonly<z.output<typeof TransitionSchema>>;
+/** The XState event fed to the machine, with every fact its guards read, as a transition records it. */
+export type MachineInput = Transition['input'];
 const transition = TransitionSchema.shape;
 
 export const ClusterConfigSchema = z.object({
