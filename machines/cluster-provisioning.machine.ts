@@ -1,5 +1,5 @@
 /**
- * Cluster provisioning (DOMAIN.md §4): the initial configuration is written exactly once, and afterwards the
+ * Cluster provisioning: the initial configuration is written exactly once, and afterwards the
  * default log provider may only move TO `replicated`.
  *
  * Guards read the event only (never the context), so a recorded transition re-runs on its own from its `from`

@@ -3,16 +3,25 @@
  *
  * `runTransition` is what the decider calls for each role transition (a machine that does not accept the input is
  * the refusal); `createTransitionRunner` is the bulk variant `verify` uses: one actor scope per machine, reused for
- * every call (~3 us instead of ~20 us for the public `transition()`, XSTATE-NOTES.md). Neither runs actions: the
+ * every call (~3 us instead of ~20 us for the public `transition()`). Neither runs actions: the
  * machines have no effects, and the pure calls only compute the next state value.
  */
-import { type AnyMachineSnapshot, type AnyStateMachine, createActor } from 'xstate';
+import { type AnyMachineSnapshot, type AnyStateMachine, type StateValueFrom, createActor } from 'xstate';
 import type { MachineInput, MachineName } from '../src/domain/events.js';
-import { clusterProvisioningMachine, version as clusterProvisioningVersion } from './cluster-provisioning.machine.js';
-import { logServerMachine, version as logServerVersion } from './log-server.machine.js';
-import { metadataMembershipMachine, version as metadataMembershipVersion } from './metadata-membership.machine.js';
-import { nodeLifecycleMachine, version as nodeLifecycleVersion } from './node-lifecycle.machine.js';
-import { workerMachine, version as workerVersion } from './worker.machine.js';
+import type { MetadataServerState, StorageState, WorkerState } from '../src/domain/states.js';
+import {
+  type ClusterProvisioningEvent,
+  clusterProvisioningMachine,
+  version as clusterProvisioningVersion,
+} from './cluster-provisioning.machine.js';
+import { type LogServerEvent, logServerMachine, version as logServerVersion } from './log-server.machine.js';
+import {
+  type MetadataMembershipEvent,
+  metadataMembershipMachine,
+  version as metadataMembershipVersion,
+} from './metadata-membership.machine.js';
+import { type NodeLifecycleEvent, nodeLifecycleMachine, version as nodeLifecycleVersion } from './node-lifecycle.machine.js';
+import { type WorkerEvent, workerMachine, version as workerVersion } from './worker.machine.js';
 
 export { clusterProvisioningMachine, logServerMachine, metadataMembershipMachine, nodeLifecycleMachine, workerMachine };
 export type { ClusterProvisioningEvent } from './cluster-provisioning.machine.js';
@@ -20,6 +29,39 @@ export type { LogServerEvent } from './log-server.machine.js';
 export type { MetadataMembershipEvent } from './metadata-membership.machine.js';
 export type { NodeLifecycleEvent, RemovalChecks } from './node-lifecycle.machine.js';
 export type { WorkerEvent } from './worker.machine.js';
+
+/**
+ * The input events each statechart accepts, by machine name. Whoever builds a machine input (the decider) types it
+ * with this map, so renaming or reshaping a machine event fails to compile there.
+ */
+export type MachineEvents = {
+  'cluster-provisioning': ClusterProvisioningEvent;
+  'node-lifecycle': NodeLifecycleEvent;
+  'metadata-membership': MetadataMembershipEvent;
+  'log-server': LogServerEvent;
+  worker: WorkerEvent;
+};
+// Every machine has an entry, and every entry is a machine input.
+const _everyMachine: { [M in MachineName]: MachineEvents[M] extends MachineInput ? true : never } = null as never;
+void _everyMachine;
+
+/** The state values of each statechart, by machine name, read from the machine definitions themselves. */
+export type MachineStates = {
+  'cluster-provisioning': StateValueFrom<typeof clusterProvisioningMachine>;
+  'node-lifecycle': StateValueFrom<typeof nodeLifecycleMachine>;
+  'metadata-membership': StateValueFrom<typeof metadataMembershipMachine>;
+  'log-server': StateValueFrom<typeof logServerMachine>;
+  worker: StateValueFrom<typeof workerMachine>;
+};
+// The role machines' states are exactly the domain's state unions (and so the capability tables' keys): a state
+// added to one side only fails to compile here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _sameStates: [
+  Same<MachineStates['metadata-membership'], MetadataServerState>,
+  Same<MachineStates['log-server'], StorageState>,
+  Same<MachineStates['worker'], WorkerState>,
+] = [true, true, true];
+void _sameStates;
 
 type MachineScope = Parameters<AnyStateMachine['transition']>[2];
 
@@ -127,7 +169,7 @@ export type TransitionRunner = Readonly<{
 
 /**
  * A runner that keeps one inert actor scope per machine, for bulk work (verifying a whole history). The machines
- * have no children, so reusing a scope across calls is safe (XSTATE-NOTES.md).
+ * have no children, so reusing a scope across calls is safe.
  *
  * @example
  * const runner = createTransitionRunner();

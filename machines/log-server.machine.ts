@@ -1,5 +1,5 @@
 /**
- * Log-server storage state (DOMAIN.md §5, RESTATE-REFERENCE.md §5).
+ * Log-server storage state.
  *
  * Events, each carrying every fact its guards read (guards never read the context):
  * - `provision`: the log server wrote its LogStoreMarker and claims the node (`Provisioning -> ReadWrite`); the

@@ -1,5 +1,5 @@
 /**
- * Metadata cluster membership of one node (DOMAIN.md §2, Restate #3275 / PR #3276).
+ * Metadata cluster membership of one node (Restate #3275 / PR #3276).
  *
  * One event, `reconfigure`, is fed to a node whenever a new metadata configuration is applied; it carries the two
  * facts the rule needs, computed by the decider: is the node in the NEW members, and was it in the PREVIOUS ones.

@@ -1,5 +1,5 @@
 /**
- * Node lifecycle (DOMAIN.md §1, §3): a node registers with generation >= 1, every restart moves its generation
+ * Node lifecycle: a node registers with generation >= 1, every restart moves its generation
  * forward by exactly one, and removal leaves a tombstone forever (its id is never reused).
  *
  * Cross-node facts (the removal safety checks) arrive inside the `remove` event, computed by the decider against
@@ -7,10 +7,11 @@
  * context; the context only mirrors the last generation for the visualiser.
  */
 import { assign, setup } from 'xstate';
+import { FIRST_GENERATION, nextGeneration } from '../src/domain/ids.js';
 
 export const version = 1;
 
-/** The removal checks of DOMAIN.md §3, evaluated by the decider for this node. Any `true` forbids removal. */
+/** The removal safety checks, evaluated by the decider for this node. Any `true` forbids removal. */
 export type RemovalChecks = Readonly<{
   logServerReadWrite: boolean;
   inUnsealedNodeset: boolean;
@@ -27,7 +28,7 @@ export type NodeLifecycleEvent =
 export type NodeLifecycleContext = { generation: number };
 
 const isValidIdentity = (nodeId: number, generation: number) =>
-  Number.isSafeInteger(nodeId) && nodeId >= 1 && Number.isSafeInteger(generation) && generation >= 1;
+  Number.isSafeInteger(nodeId) && nodeId >= 1 && Number.isSafeInteger(generation) && generation >= FIRST_GENERATION;
 
 export const nodeLifecycleMachine = setup({
   types: {
@@ -42,8 +43,10 @@ export const nodeLifecycleMachine = setup({
       event.type === 'remap' && event.fromId === 0 && isValidIdentity(event.nodeId, event.generation),
     /** Generations only move forward, one step per restart. */
     generationAdvances: ({ event }) =>
-      event.type === 'restart' && event.previousGeneration >= 1 && event.generation === event.previousGeneration + 1,
-    /** All removal checks passed (DOMAIN.md §3). */
+      event.type === 'restart' &&
+      event.previousGeneration >= FIRST_GENERATION &&
+      event.generation === nextGeneration(event.previousGeneration),
+    /** All removal checks passed. */
     isSafeToRemove: ({ event }) =>
       event.type === 'remove' &&
       !event.logServerReadWrite &&

@@ -1,7 +1,9 @@
 /**
- * Worker state (DOMAIN.md §5, RESTATE-REFERENCE.md §5) — the smallest machine and the model for adding one:
- * a closed union of states, one event carrying every fact its guards read, named guards, a capability table in
- * `src/domain/states.ts` (`WORKER_CAPABILITIES`) and an entry in `machines/index.ts`.
+ * Worker state — the smallest machine and the model for adding one: a closed union of states with its capability
+ * table in `src/domain/states.ts` (`WORKER_STATES`, `WORKER_CAPABILITIES`, read by the rules), the machine name in
+ * `MACHINE_NAMES`, one event carrying every fact its guards read, named guards, entries in `machines/index.ts`
+ * (`MACHINES`, `MachineEvents`, `MachineStates`), and its rules in one file of `src/decider` (here `worker.ts`)
+ * listed in the decider's `RULES`. The compiler points at every place a new machine or state still lacks.
  *
  * `set-worker-state` without force: `Provisioning -> any`, `Active <-> Draining` (leaving Active only while other
  * Active workers remain to build replica sets), `Disabled -> Active`. Everything else needs force, except

@@ -1,7 +1,7 @@
 /**
  * AuditTrail: who changed what, when and why. One entry per event of the cluster stream (observations are
  * high-volume liveness facts, not decisions, and are left out). Entries are stored in the JSON shape of
- * `clusterchart audit --json` (CLI.md), ids printed `N3`.
+ * `clusterchart audit --json`, ids printed `N3`.
  */
 import {
   type MachineName,

@@ -1,5 +1,5 @@
 /**
- * Cluster health, derived from two projections (DOMAIN.md §4): is the metadata quorum available, and can the log
+ * Cluster health, derived from two projections: is the metadata quorum available, and can the log
  * replication property be satisfied by the log servers in `ReadWrite`? Pure: the caller passes the nodes
  * configuration and an ObservedClusterState view judged at its own `now`.
  */
@@ -7,7 +7,7 @@ import { type ClusterState, type ReplicationProperty, isClusterchartError, plain
 import { nodesetCandidates, selectNodeset } from '../src/decider/index.js';
 import type { ObservedClusterStateView } from './observed-cluster-state.js';
 
-/** The JSON shape of `clusterchart health --json` (CLI.md), plus `reasons` and `warnings`. */
+/** The JSON shape of `clusterchart health --json`, plus `reasons` and `warnings`. */
 export type ClusterHealth = Readonly<{
   healthy: boolean;
   /** Why the cluster is not healthy, one sentence each an operator can act on; empty when healthy. */
@@ -24,7 +24,7 @@ export type ClusterHealth = Readonly<{
   }>;
 }>;
 
-/** Writes need `floor(m / 2) + 1` alive members (DOMAIN.md §2). */
+/** Writes need `floor(m / 2) + 1` alive members. */
 export const metadataQuorum = (members: number): number => Math.floor(members / 2) + 1;
 
 /**

@@ -1,19 +1,10 @@
 /**
- * NodesConfiguration (DOMAIN.md §0): the Restate-shaped versioned document, every node or tombstone with its
+ * NodesConfiguration: the Restate-shaped versioned document, every node or tombstone with its
  * generation and role states. The fold reuses the domain's own event application (`applyClusterEvent`), so the
  * projection and the decider's aggregate can never disagree; its `version` is the number of cluster events applied
  * (the cluster stream's revision + 1), Restate's compare-and-set version.
  */
-import {
-  type ClusterState,
-  type MetadataServerState,
-  OBSERVATION_EVENT_TYPES,
-  type Role,
-  type StorageState,
-  type WorkerState,
-  emptyClusterState,
-  printPlainNodeId,
-} from '../src/domain/index.js';
+import { type ClusterState, type NodeFields, OBSERVATION_EVENT_TYPES, emptyClusterState, nodeFieldsOf, printPlainNodeId } from '../src/domain/index.js';
 import { applyClusterEvent } from '../src/decider/evolve.js';
 import { defineProjection } from './projection.js';
 
@@ -35,21 +26,8 @@ export const nodesConfigurationProjection = defineProjection<NodesConfigurationS
   },
 });
 
-/** One entry of `clusterchart nodes list --json` (CLI.md); a tombstone shows only its id. */
-export type NodeConfigurationEntry =
-  | Readonly<{
-      id: string;
-      generation: number;
-      name: string;
-      address: string;
-      roles: readonly Role[];
-      location: string | null;
-      metadataServerState: MetadataServerState;
-      storageState: StorageState;
-      workerState: WorkerState;
-      removed: false;
-    }>
-  | Readonly<{ id: string; removed: true }>;
+/** One entry of `clusterchart nodes list --json`; a tombstone shows only its id. */
+export type NodeConfigurationEntry = (Readonly<{ id: string }> & NodeFields & Readonly<{ removed: false }>) | Readonly<{ id: string; removed: true }>;
 
 export type NodesConfigurationDocument = Readonly<{
   /** Number of cluster events applied; moves by one per change, like Restate's `NodesConfiguration.version`. */
@@ -70,20 +48,7 @@ export function nodesConfiguration(state: NodesConfigurationState): NodesConfigu
     .slice()
     .sort((a, b) => a.id - b.id)
     .map((n): NodeConfigurationEntry =>
-      n.removed
-        ? { id: printPlainNodeId(n.id), removed: true }
-        : {
-            id: printPlainNodeId(n.id),
-            generation: n.generation,
-            name: n.name,
-            address: n.address,
-            roles: n.roles,
-            location: n.location,
-            metadataServerState: n.metadataServerState,
-            storageState: n.storageState,
-            workerState: n.workerState,
-            removed: false,
-          },
+      n.removed ? { id: printPlainNodeId(n.id), removed: true } : { id: printPlainNodeId(n.id), ...nodeFieldsOf(n), removed: false },
     );
   return { version: state.cluster.revision + 1, clusterName: state.cluster.clusterName, nodes };
 }

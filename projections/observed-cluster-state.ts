@@ -1,5 +1,5 @@
 /**
- * ObservedClusterState (DOMAIN.md §3, RESTATE-REFERENCE §3): what the cluster controller believes about which nodes
+ * ObservedClusterState: what the cluster controller believes about which nodes
  * run and which partition processors they host.
  *
  * The fold keeps raw facts only (generation, when the node was last heard, the partitions it last reported, an
@@ -132,7 +132,7 @@ export const observedClusterStateProjection = defineProjection<ObservedClusterFa
   },
 });
 
-/** Default liveness window (DOMAIN.md §3). */
+/** Default liveness window. */
 export const DEFAULT_DEAD_AFTER_MS = 10_000;
 
 export type LivenessOptions = Readonly<{
@@ -210,7 +210,7 @@ export function isNodeAlive(view: ObservedClusterStateView, node: PlainNodeId | 
   return view.aliveNodes.get(node.id)?.generation === node.generation;
 }
 
-/** The JSON shape of `clusterchart observe --json` (CLI.md): ids printed `N3`, generational ids `N3:2`. */
+/** The JSON shape of `clusterchart observe --json`: ids printed `N3`, generational ids `N3:2`. */
 export type ObservedClusterStateJson = {
   position: number;
   aliveNodes: Record<string, string>;

@@ -10,13 +10,16 @@
  * history -> `LegacyNodeZero`, pointing to the migration), ids never reused, generations move forward by one per
  * restart, every recorded `from` equals the current state, metadata members are live nodes, log segments are
  * numbered in order. Any violation -> `HistoryInvalid` naming the position. Name uniqueness among live nodes is
- * guaranteed by the decider and not re-checked here (it would need a name index).
+ * guaranteed by the decider and not re-checked here.
  */
 import { type Draft, produce } from 'immer';
 import type { ClusterState, LiveNode, LogSegment } from '../domain/cluster-state.js';
 import { ClusterchartError } from '../domain/errors.js';
 import { type DomainEvent, type DomainEventData, OBSERVATION_EVENT_TYPES, type Transition } from '../domain/events.js';
-import { STORAGE_CAPABILITIES } from '../domain/states.js';
+import { FIRST_GENERATION, nextGeneration } from '../domain/ids.js';
+import { nodeFieldsOf } from '../domain/node-fields.js';
+import { ROLE_MACHINES, type RoleMachine, provisioningStateOf } from './machine-states.js';
+import { factsOf, reindex } from './node-index.js';
 
 /** A cluster state that may be written to: a plain copy or an immer draft. */
 export type MutableClusterState = Draft<ClusterState>;
@@ -63,118 +66,39 @@ function liveNode(state: MutableClusterState, event: DomainEvent, position: numb
   return node;
 }
 
-/** A live node exactly as a registration (or the remap of a legacy N0) records it; no marker until provisioning. */
+/** A live node exactly as a registration, a remap or a legacy import records it; no marker until provisioning. */
 function liveNodeOf(d: DomainEventData['NodeRegistered'] | DomainEventData['NodeIdRemapped']): LiveNode {
-  return {
-    removed: false,
-    id: d.nodeId,
-    name: d.name,
-    generation: d.generation,
-    address: d.address,
-    roles: d.roles,
-    location: d.location,
-    metadataServerState: d.metadataServerState,
-    storageState: d.storageState,
-    workerState: d.workerState,
-    marker: null,
-  };
+  return { removed: false, id: d.nodeId, ...nodeFieldsOf(d), marker: null };
+}
+
+/** Moves a live node's state in one role machine to the recorded to-state, keeping the node index current. */
+function moveRoleState(
+  state: MutableClusterState,
+  event: DomainEvent,
+  position: number | undefined,
+  d: Transition & Readonly<{ nodeId: number }>,
+  machine: RoleMachine,
+): MutableLiveNode {
+  const node = liveNode(state, event, position, d.nodeId);
+  const field = ROLE_MACHINES[machine].field;
+  checkTransition(event, position, d, machine, node[field]);
+  const before = factsOf(node);
+  // The fold trusts the recorded to-state (`verify` re-runs the machine); it names a state of this machine.
+  (node as unknown as Record<typeof field, string>)[field] = d.to;
+  reindex(state.nodes, before, factsOf(node));
+  return node;
 }
 
 function addLiveNode(state: MutableClusterState, event: DomainEvent, position: number | undefined, node: LiveNode): void {
   if (node.id === 0) throw legacyNodeZero(event, position);
   if (state.nodes[node.id] !== undefined) throw historyInvalid(event, position, `node id N${node.id} is already used (ids are never reused)`);
-  if (node.generation < 1) throw historyInvalid(event, position, `N${node.id} has generation ${node.generation}; generations start at 1`);
+  if (node.generation < FIRST_GENERATION) {
+    throw historyInvalid(event, position, `N${node.id} has generation ${node.generation}; generations start at ${FIRST_GENERATION}`);
+  }
   state.nodes[node.id] = node as MutableLiveNode;
-  reindex(state, null, facts(node as MutableLiveNode));
+  reindex(state.nodes, null, factsOf(node));
   if (node.id > state.maxNodeId) state.maxNodeId = node.id;
 }
-
-/**
- * Facts derived from a `nodes` record — name -> id of the live nodes, and how many live workers are Active — cached
- * per record object and never stored in the state (which stays plain JSON). `applyClusterEvent` keeps the cached
- * index of the record it mutates current, so the mutable fold and the engine's pending state answer in O(1); a new
- * record (an immer result, a copy, a parsed snapshot) gets its index built once on first use. A name hit is
- * re-checked against the record itself.
- * Invariant this relies on: a `nodes` record is only changed through `applyClusterEvent`.
- */
-type NodeIndex = { byName: Map<string, number>; activeWorkers: number; nodesetCandidates: number };
-const indexes = new WeakMap<object, NodeIndex>();
-
-const isActiveWorker = (n: Readonly<{ removed: boolean }> & Partial<Pick<LiveNode, 'roles' | 'workerState'>>): boolean =>
-  !n.removed && n.workerState === 'Active' && n.roles !== undefined && n.roles.includes('worker');
-
-/** A live log server whose storage state admits it to new nodesets (DOMAIN.md §4). */
-const isNodesetCandidate = (n: Readonly<{ removed: boolean }> & Partial<Pick<LiveNode, 'roles' | 'storageState'>>): boolean =>
-  !n.removed && n.storageState !== undefined && STORAGE_CAPABILITIES[n.storageState].inNewNodesets && n.roles !== undefined && n.roles.includes('log-server');
-
-function indexOf(nodes: ClusterState['nodes']): NodeIndex {
-  let index = indexes.get(nodes);
-  if (index === undefined) {
-    index = { byName: new Map(), activeWorkers: 0, nodesetCandidates: 0 };
-    for (const entry of Object.values(nodes)) {
-      if (entry.removed) continue;
-      index.byName.set(entry.name, entry.id);
-      if (isActiveWorker(entry)) index.activeWorkers += 1;
-      if (isNodesetCandidate(entry)) index.nodesetCandidates += 1;
-    }
-    indexes.set(nodes, index);
-  }
-  return index;
-}
-
-/**
- * The live node called `name`, if any (names are unique among live nodes).
- *
- * @example
- * const node = liveNodeByName(state, 'n1'); // LiveNode | undefined
- */
-export function liveNodeByName(state: ClusterState, name: string): LiveNode | undefined {
-  const id = indexOf(state.nodes).byName.get(name);
-  if (id === undefined) return undefined;
-  const entry = state.nodes[id];
-  if (entry !== undefined && !entry.removed && entry.name === name) return entry;
-  // The record changed behind the index's back: rebuild it from the record.
-  indexes.delete(state.nodes);
-  const rebuilt = indexOf(state.nodes).byName.get(name);
-  const found = rebuilt === undefined ? undefined : state.nodes[rebuilt];
-  return found !== undefined && !found.removed ? found : undefined;
-}
-
-/**
- * How many live nodes with the worker role are `Active` (the replica-set safety check), in O(1).
- *
- * @example
- * const canDrain = activeWorkerCount(state) > 1;
- */
-export function activeWorkerCount(state: ClusterState): number {
-  return indexOf(state.nodes).activeWorkers;
-}
-
-/**
- * How many live log servers may join a new nodeset (`ReadWrite`): `nodesetCandidates(state).length` in O(1).
- *
- * @example
- * const satisfiable = nodesetCandidateCount(state) >= config.replication.node;
- */
-export function nodesetCandidateCount(state: ClusterState): number {
-  return indexOf(state.nodes).nodesetCandidates;
-}
-
-/** Keeps an existing index of `state.nodes` current after one entry changed (`before`/`after` as they were/are). */
-function reindex(
-  state: MutableClusterState,
-  before: Readonly<{ name: string; active: boolean; candidate: boolean; live: boolean }> | null,
-  after: Readonly<{ name: string; id: number; active: boolean; candidate: boolean; live: boolean }>,
-): void {
-  const index = indexes.get(state.nodes);
-  if (index === undefined) return;
-  if (before?.live === true) index.byName.delete(before.name);
-  if (after.live) index.byName.set(after.name, after.id);
-  index.activeWorkers += (after.active ? 1 : 0) - (before?.active === true ? 1 : 0);
-  index.nodesetCandidates += (after.candidate ? 1 : 0) - (before?.candidate === true ? 1 : 0);
-}
-
-const facts = (n: MutableLiveNode) => ({ name: n.name, id: n.id, active: isActiveWorker(n), candidate: isNodesetCandidate(n), live: true });
 
 /**
  * Applies one recorded event to `state` in place (plain object or immer draft) and advances `revision`.
@@ -188,14 +112,14 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
   switch (event.type) {
     case 'ClusterProvisioned': {
       const d = event.data;
-      checkTransition(event, position, d, 'cluster-provisioning', state.config === null ? 'Unprovisioned' : 'Provisioned');
+      checkTransition(event, position, d, 'cluster-provisioning', provisioningStateOf(state));
       state.clusterName = d.clusterName;
       state.config = d.config;
       break;
     }
     case 'DefaultLogProviderChanged': {
       const d = event.data;
-      checkTransition(event, position, d, 'cluster-provisioning', state.config === null ? 'Unprovisioned' : 'Provisioned');
+      checkTransition(event, position, d, 'cluster-provisioning', provisioningStateOf(state));
       state.config = d.config;
       break;
     }
@@ -209,15 +133,15 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
       const d = event.data;
       const node = liveNode(state, event, position, d.nodeId);
       checkTransition(event, position, d, 'node-lifecycle', 'Registered');
-      if (d.previousGeneration !== node.generation || d.generation <= node.generation) {
+      if (d.previousGeneration !== node.generation || d.generation !== nextGeneration(node.generation)) {
         throw historyInvalid(event, position, `N${d.nodeId} is at generation ${node.generation}; it cannot restart from ${d.previousGeneration} to ${d.generation}`);
       }
-      const before = facts(node);
+      const before = factsOf(node);
       node.generation = d.generation;
       node.roles = d.roles as Draft<typeof d.roles>;
       node.address = d.address;
       node.location = d.location;
-      reindex(state, before, facts(node));
+      reindex(state.nodes, before, factsOf(node));
       break;
     }
     case 'NodeRemoved': {
@@ -227,9 +151,9 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
       if (state.metadata.members[d.nodeId] !== undefined) {
         throw historyInvalid(event, position, `N${d.nodeId} is still a metadata member`);
       }
-      const before = facts(node);
+      const before = factsOf(node);
       state.nodes[d.nodeId] = { removed: true, id: d.nodeId, name: node.name };
-      reindex(state, before, { ...before, active: false, candidate: false, live: false });
+      reindex(state.nodes, before, { ...before, active: false, candidate: false, live: false });
       break;
     }
     case 'NodeIdRemapped': {
@@ -241,13 +165,9 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
       addLiveNode(state, event, position, liveNodeOf(d));
       break;
     }
-    case 'MetadataServerStateChanged': {
-      const d = event.data;
-      const node = liveNode(state, event, position, d.nodeId);
-      checkTransition(event, position, d, 'metadata-membership', node.metadataServerState);
-      node.metadataServerState = d.to as LiveNode['metadataServerState'];
+    case 'MetadataServerStateChanged':
+      moveRoleState(state, event, position, event.data, 'metadata-membership');
       break;
-    }
     case 'MetadataConfigurationChanged': {
       const d = event.data;
       if (d.version <= state.metadata.version) {
@@ -262,24 +182,13 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
       break;
     }
     case 'StorageStateChanged': {
-      const d = event.data;
-      const node = liveNode(state, event, position, d.nodeId);
-      checkTransition(event, position, d, 'log-server', node.storageState);
-      const before = facts(node);
-      node.storageState = d.to as LiveNode['storageState'];
-      reindex(state, before, facts(node));
-      if (d.marker !== null) node.marker = d.marker;
+      const node = moveRoleState(state, event, position, event.data, 'log-server');
+      if (event.data.marker !== null) node.marker = event.data.marker;
       break;
     }
-    case 'WorkerStateChanged': {
-      const d = event.data;
-      const node = liveNode(state, event, position, d.nodeId);
-      checkTransition(event, position, d, 'worker', node.workerState);
-      const before = facts(node);
-      node.workerState = d.to as LiveNode['workerState'];
-      reindex(state, before, facts(node));
+    case 'WorkerStateChanged':
+      moveRoleState(state, event, position, event.data, 'worker');
       break;
-    }
     case 'LogSegmentCreated': {
       const d = event.data;
       const segments = (state.logs[d.logId] ??= []);
@@ -317,19 +226,7 @@ export function applyClusterEvent(state: MutableClusterState, event: DomainEvent
           state.nodes[n.nodeId] = { removed: true, id: n.nodeId, name: '' };
           if (n.nodeId > state.maxNodeId) state.maxNodeId = n.nodeId;
         } else {
-          addLiveNode(state, event, position, {
-            removed: false,
-            id: n.nodeId,
-            name: n.name,
-            generation: n.generation,
-            address: n.address,
-            roles: n.roles,
-            location: n.location,
-            metadataServerState: n.metadataServerState,
-            storageState: n.storageState,
-            workerState: n.workerState,
-            marker: null,
-          });
+          addLiveNode(state, event, position, { removed: false, id: n.nodeId, ...nodeFieldsOf(n), marker: null });
         }
       }
       break;

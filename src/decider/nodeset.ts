@@ -1,5 +1,5 @@
 /**
- * Nodeset selection for a replication property (DOMAIN.md §4).
+ * Nodeset selection for a replication property.
  *
  * Candidates are live log servers in `ReadWrite` (never `Provisioning`); size = max(target, 2r - 1, r + 1) capped by
  * the candidates; fewer than r candidates -> `InsufficientNodes`; exactly r -> allowed with a "no fault tolerance"
@@ -10,15 +10,15 @@
 import type { ClusterState, LiveNode } from '../domain/cluster-state.js';
 import { ClusterchartError } from '../domain/errors.js';
 import type { PlainNodeId } from '../domain/ids.js';
-import { type ReplicationProperty, printReplicationProperty } from '../domain/replication.js';
-import { STORAGE_CAPABILITIES } from '../domain/states.js';
+import { type ReplicationProperty, formatReplication } from '../domain/replication.js';
+import { isNodesetCandidate } from './node-index.js';
 
 export type NodesetSelection = Readonly<{ nodeset: readonly PlainNodeId[]; warning: string | null }>;
 
 /** Live log servers whose storage state admits them to new nodesets, sorted by id. */
 export function nodesetCandidates(state: ClusterState): LiveNode[] {
   return Object.values(state.nodes)
-    .filter((n): n is LiveNode => !n.removed && n.roles.includes('log-server') && STORAGE_CAPABILITIES[n.storageState].inNewNodesets)
+    .filter(isNodesetCandidate)
     .sort((a, b) => a.id - b.id);
 }
 
@@ -39,7 +39,7 @@ export function selectNodeset(
 ): NodesetSelection {
   const candidates = nodesetCandidates(state);
   const r = replication.node;
-  const property = printReplicationProperty(replication);
+  const property = formatReplication(replication);
   if (candidates.length < r) {
     throw new ClusterchartError(
       'InsufficientNodes',

@@ -3,58 +3,49 @@
  * (the role Restate's compare-and-set NodesConfiguration plays). JSON-serialisable (snapshots store it as is):
  * maps are records keyed by the decimal node id.
  */
-import type { PlainNodeId } from './ids.js';
-import type { ClusterConfig } from './events.js';
-import type { LogStoreMarker } from './schemas.js';
-import type { MetadataServerState, ProviderKind, Role, StorageState, WorkerState } from './states.js';
+import { z } from 'zod';
+import { ClusterConfigSchema } from './events.js';
+import { type LiveNodeSchema, NodeEntrySchema, type TombstoneSchema } from './node-fields.js';
+import { type DeepReadonly, LiveNodeIdSchema, ProviderKindSchema } from './schemas.js';
 
-export type LiveNode = Readonly<{
-  removed: false;
-  id: PlainNodeId;
-  name: string;
-  generation: number;
-  address: string;
-  roles: readonly Role[];
-  location: string | null;
-  metadataServerState: MetadataServerState;
-  storageState: StorageState;
-  workerState: WorkerState;
-  /** The LogStoreMarker recorded by the `Provisioning -> ReadWrite` transition (marker association, §5). */
-  marker: LogStoreMarker | null;
-}>;
-
-/** A removed node. Its id stays reserved forever. `id` may be 0 only for a legacy N0 that was remapped. */
-export type Tombstone = Readonly<{ removed: true; id: number; name: string }>;
-
-export type NodeEntry = LiveNode | Tombstone;
-
-export type MetadataMember = Readonly<{ createdAt: string | null }>;
-
-export type MetadataClusterConfiguration = Readonly<{
-  version: number;
-  members: Readonly<Record<string, MetadataMember>>;
-}>;
-
-export type LogSegment = Readonly<{
-  segment: number;
-  nodeset: readonly PlainNodeId[];
-  sealed: boolean;
-  /** The loglet kind; absent means `replicated`. Unsealed local/in-memory segments block removals (LocalLoglet). */
-  provider?: ProviderKind;
-}>;
-
-export type ClusterState = Readonly<{
+/**
+ * The cluster aggregate as snapshots store it. Strict: a field this build does not know rejects the snapshot.
+ * Maps are records keyed by the decimal node id (or log id).
+ */
+export const ClusterStateSchema = z.strictObject({
   /** Stream revision of the last event applied; -1 for an empty stream. Plays the role of Restate's version. */
-  revision: number;
-  clusterName: string | null;
+  revision: z.number().int().min(-1),
+  clusterName: z.string().nullable(),
   /** null until `ClusterProvisioned`. */
-  config: ClusterConfig | null;
-  nodes: Readonly<Record<string, NodeEntry>>;
+  config: ClusterConfigSchema.nullable(),
+  nodes: z.record(z.string(), NodeEntrySchema),
   /** Highest id ever used, tombstones included (ids are never reused). 0 when none. */
-  maxNodeId: number;
-  metadata: MetadataClusterConfiguration;
-  logs: Readonly<Record<string, readonly LogSegment[]>>;
-}>;
+  maxNodeId: z.number().int().min(0),
+  metadata: z.strictObject({
+    version: z.number().int().min(0),
+    members: z.record(z.string(), z.strictObject({ createdAt: z.string().nullable() })),
+  }),
+  logs: z.record(
+    z.string(),
+    z.array(
+      z.strictObject({
+        segment: z.number().int().min(0),
+        nodeset: z.array(LiveNodeIdSchema),
+        sealed: z.boolean(),
+        /** The loglet kind; absent means `replicated`. Unsealed local/in-memory segments block removals (LocalLoglet). */
+        provider: ProviderKindSchema.optional(),
+      }),
+    ),
+  ),
+});
+
+export type ClusterState = DeepReadonly<z.output<typeof ClusterStateSchema>>;
+export type LiveNode = DeepReadonly<z.output<typeof LiveNodeSchema>>;
+export type Tombstone = DeepReadonly<z.output<typeof TombstoneSchema>>;
+export type NodeEntry = LiveNode | Tombstone;
+export type MetadataClusterConfiguration = ClusterState['metadata'];
+export type MetadataMember = MetadataClusterConfiguration['members'][string];
+export type LogSegment = ClusterState['logs'][string][number];
 
 export const emptyClusterState = (): ClusterState => ({
   revision: -1,

@@ -4,15 +4,13 @@
  */
 import { z } from 'zod';
 import { ClusterchartError } from './errors.js';
-import type { GenerationalNodeId, PlainNodeId } from './ids.js';
-import type { ReplicationProperty } from './replication.js';
 import {
   ClusterNameSchema,
+  type DeepReadonly,
   GenerationalNodeIdInput,
   IsoTime,
   LocationSchema,
   LogStoreMarkerSchema,
-  type LogStoreMarker,
   MetadataServerKindSchema,
   MetadataServerStateSchema,
   NodeNameSchema,
@@ -24,9 +22,9 @@ import {
   StorageStateInput,
   WorkerStateInput,
 } from './schemas.js';
-import type { MetadataServerKind, MetadataServerState, ProviderKind, Role, RunMode, StorageState, WorkerState } from './states.js';
+import type { MetadataServerState } from './states.js';
 
-/** A legacy (Restate 1.0-1.1) NodesConfiguration document, as `migrate legacy` reads it (CLI.md). */
+/** A legacy (Restate 1.0-1.1) NodesConfiguration document, as `migrate legacy` reads it. */
 export const LegacyDocumentSchema = z.object({
   clusterName: ClusterNameSchema,
   version: z.number().int().nonnegative(),
@@ -47,7 +45,7 @@ export const LegacyDocumentSchema = z.object({
     ]),
   ),
 });
-export type LegacyDocument = z.output<typeof LegacyDocumentSchema>;
+export type LegacyDocument = DeepReadonly<z.output<typeof LegacyDocumentSchema>>;
 
 const commandSchemas = {
   ProvisionCluster: z.object({
@@ -91,45 +89,8 @@ export type CommandType = keyof typeof commandSchemas;
 export type CommandInputData = { [K in CommandType]: z.input<(typeof commandSchemas)[K]> };
 export const COMMAND_TYPES = Object.keys(commandSchemas) as CommandType[];
 
-/** Command payloads after validation (ids branded, defaults filled in). */
-export interface CommandData {
-  ProvisionCluster: Readonly<{
-    clusterName: string;
-    logProvider: ProviderKind;
-    replication: ReplicationProperty;
-    targetNodesetSize: number;
-    numPartitions: number;
-    metadataServer: MetadataServerKind;
-  }>;
-  SetDefaultLogProvider: Readonly<{ provider: ProviderKind; replication?: ReplicationProperty; targetNodesetSize?: number }>;
-  RegisterNode: Readonly<{
-    name: string;
-    roles: readonly Role[];
-    address: string;
-    location?: string;
-    forceNodeId?: PlainNodeId;
-    autoJoin: boolean;
-  }>;
-  RemoveNodes: Readonly<{ nodes: readonly PlainNodeId[] }>;
-  JoinMetadataCluster: Readonly<{ node: PlainNodeId; createdAt?: string }>;
-  RemoveMetadataMember: Readonly<{ node: PlainNodeId }>;
-  ProvisionLogServer: Readonly<{ node: PlainNodeId; marker: LogStoreMarker }>;
-  StartLogServer: Readonly<{ node: PlainNodeId; marker: LogStoreMarker | null }>;
-  SetStorageState: Readonly<{ node: PlainNodeId; state: StorageState; force: boolean }>;
-  SetWorkerState: Readonly<{ node: PlainNodeId; state: WorkerState; force: boolean }>;
-  CreateLogSegment: Readonly<{ logId: number }>;
-  SealLogSegment: Readonly<{ logId: number }>;
-  ImportLegacyConfiguration: Readonly<{ document: LegacyDocument; forceNodeId?: PlainNodeId }>;
-  RecordHeartbeat: Readonly<{ node: GenerationalNodeId; at: string; partitions: Readonly<Record<string, RunMode>> }>;
-  RecordUnreachable: Readonly<{ node: PlainNodeId; at: string }>;
-}
-
-// Compile-time check that every schema's output matches the declared payload.
-type _SchemaMatches = {
-  [K in CommandType]: z.output<(typeof commandSchemas)[K]> extends CommandData[K] ? true : never;
-};
-const _schemaMatches: _SchemaMatches = null as unknown as _SchemaMatches;
-void _schemaMatches;
+/** Command payloads after validation (ids branded, defaults filled in), derived from their schemas. */
+export type CommandData = { [K in CommandType]: DeepReadonly<z.output<(typeof commandSchemas)[K]>> };
 
 export type Command<T extends CommandType = CommandType> = {
   [K in T]: Readonly<{ type: K; data: CommandData[K]; commandId: string }>;

@@ -11,7 +11,7 @@ export const ERROR_CODES = [
   'ReservedNodeId',
   'InvalidReplication',
   'InvalidState',
-  // node identity (DOMAIN.md §0, §1)
+  // node identity
   'UnknownNode',
   'NodeDeleted',
   'GenerationMismatch',
@@ -22,24 +22,24 @@ export const ERROR_CODES = [
   'MultiNodeCluster',
   'LegacyNodeZero',
   'InvalidRole',
-  // metadata membership (§2)
+  // metadata membership
   'ClusterIdentityMismatch',
   'PendingReconfiguration',
   'NotMember',
   'OnlyMember',
-  // node removal (§3)
+  // node removal
   'LogServerReadWrite',
   'NodeSetMember',
   'MetadataMember',
   'DefaultLogletProvider',
   'LocalLoglet',
-  // provisioning and logs (§4)
+  // provisioning and logs
   'NotProvisioned',
   'AlreadyProvisioned',
   'ChooseReplicatedLoglet',
   'InsufficientNodes',
   'UnknownLog',
-  // storage / worker state (§5)
+  // storage / worker state
   'MarkerMismatch',
   'MarkerFromAnotherNode',
   'DataLoss',

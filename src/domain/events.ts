@@ -11,51 +11,40 @@
  */
 import { z } from 'zod';
 import { ClusterchartError } from './errors.js';
-import type { PlainNodeId } from './ids.js';
-import type { ReplicationProperty } from './replication.js';
+import { NodeFieldsSchema, RestartFieldsSchema } from './node-fields.js';
 import {
   ClusterNameSchema,
+  type DeepReadonly,
   IsoTime,
   LogStoreMarkerSchema,
-  type LogStoreMarker,
   MetadataServerKindSchema,
-  MetadataServerStateSchema,
   PartitionMapSchema,
   ProviderKindSchema,
-  RoleSchema,
-  StorageStateSchema,
-  WorkerStateSchema,
+  StoredNodeIdSchema,
 } from './schemas.js';
-import type { MetadataServerKind, MetadataServerState, ProviderKind, Role, RunMode, StorageState, WorkerState } from './states.js';
 
 export const MACHINE_NAMES = ['cluster-provisioning', 'node-lifecycle', 'metadata-membership', 'log-server', 'worker'] as const;
 export type MachineName = (typeof MACHINE_NAMES)[number];
 
-/** The XState event fed to the machine, with every fact its guards read. */
-export type MachineInput = Readonly<{ type: string } & Record<string, unknown>>;
-
-/** One statechart transition, as recorded in an event. `node` is null for cluster-wide machines. */
-export type Transition = Readonly<{
-  machine: MachineName;
-  node: PlainNodeId | null;
-  from: string;
-  to: string;
-  input: MachineInput;
-  forced?: boolean;
-}>;
-
 /** Raw stored node ids are plain numbers: history may hold legacy N0, which `evolve` must reject with a position. */
-const StoredId = z.number().int().nonnegative();
+const StoredId = StoredNodeIdSchema;
+/** An id of the legacy document (a tombstone, or the N0 a remap leaves behind): any whole number, 0 included. */
+const LegacyId = z.number().int().nonnegative();
 const ReplicationStored = z.object({ node: z.number(), zone: z.number().optional(), region: z.number().optional() });
 
-const transition = {
+/** One statechart transition, as recorded in an event. `node` is null for cluster-wide machines. */
+const TransitionSchema = z.object({
   machine: z.enum(MACHINE_NAMES),
   node: StoredId.nullable(),
   from: z.string(),
   to: z.string(),
   input: z.looseObject({ type: z.string() }),
   forced: z.boolean().optional(),
-};
+});
+export type Transition = DeepReadonly<z.output<typeof TransitionSchema>>;
+/** The XState event fed to the machine, with every fact its guards read, as a transition records it. */
+export type MachineInput = Transition['input'];
+const transition = TransitionSchema.shape;
 
 export const ClusterConfigSchema = z.object({
   logProvider: ProviderKindSchema,
@@ -64,56 +53,19 @@ export const ClusterConfigSchema = z.object({
   numPartitions: z.number().int(),
   metadataServer: MetadataServerKindSchema,
 });
-export type ClusterConfig = Readonly<{
-  logProvider: ProviderKind;
-  replication: ReplicationProperty;
-  targetNodesetSize: number;
-  numPartitions: number;
-  metadataServer: MetadataServerKind;
-}>;
+export type ClusterConfig = DeepReadonly<z.output<typeof ClusterConfigSchema>>;
 
-const NodeStatesSchema = {
-  metadataServerState: MetadataServerStateSchema,
-  storageState: StorageStateSchema,
-  workerState: WorkerStateSchema,
-};
+const node = NodeFieldsSchema.shape;
 
 const eventDataSchemas = {
   // cluster stream -------------------------------------------------------------------------------------------------
   ClusterProvisioned: z.object({ ...transition, clusterName: ClusterNameSchema, config: ClusterConfigSchema }),
   DefaultLogProviderChanged: z.object({ ...transition, config: ClusterConfigSchema }),
-  NodeRegistered: z.object({
-    ...transition,
-    nodeId: StoredId,
-    generation: z.number().int(),
-    name: z.string(),
-    roles: z.array(RoleSchema),
-    address: z.string(),
-    location: z.string().nullable(),
-    ...NodeStatesSchema,
-  }),
-  NodeRestarted: z.object({
-    ...transition,
-    nodeId: StoredId,
-    generation: z.number().int(),
-    previousGeneration: z.number().int(),
-    roles: z.array(RoleSchema),
-    address: z.string(),
-    location: z.string().nullable(),
-  }),
-  NodeRemoved: z.object({ ...transition, nodeId: StoredId, name: z.string() }),
+  NodeRegistered: z.object({ ...transition, nodeId: StoredId, ...node }),
+  NodeRestarted: z.object({ ...transition, nodeId: StoredId, ...RestartFieldsSchema.shape, previousGeneration: z.number().int() }),
+  NodeRemoved: z.object({ ...transition, nodeId: StoredId, name: node.name }),
   /** The legacy N0 is re-registered under a valid id keeping its generation; N0 becomes a tombstone. */
-  NodeIdRemapped: z.object({
-    ...transition,
-    fromId: StoredId,
-    nodeId: StoredId,
-    generation: z.number().int(),
-    name: z.string(),
-    roles: z.array(RoleSchema),
-    address: z.string(),
-    location: z.string().nullable(),
-    ...NodeStatesSchema,
-  }),
+  NodeIdRemapped: z.object({ ...transition, fromId: LegacyId, nodeId: StoredId, ...node }),
   MetadataServerStateChanged: z.object({ ...transition, nodeId: StoredId }),
   /** The metadata cluster configuration after a join, a removal or the seeding of the first member. */
   MetadataConfigurationChanged: z.object({
@@ -139,17 +91,8 @@ const eventDataSchemas = {
     legacyVersion: z.number().int(),
     nodes: z.array(
       z.union([
-        z.object({ nodeId: StoredId, tombstone: z.literal(true) }),
-        z.object({
-          nodeId: StoredId,
-          tombstone: z.literal(false),
-          generation: z.number().int(),
-          name: z.string(),
-          roles: z.array(RoleSchema),
-          address: z.string(),
-          location: z.string().nullable(),
-          ...NodeStatesSchema,
-        }),
+        z.object({ nodeId: LegacyId, tombstone: z.literal(true) }),
+        z.object({ nodeId: StoredId, tombstone: z.literal(false), ...node }),
       ]),
     ),
   }),
@@ -170,53 +113,10 @@ export const OBSERVATION_EVENT_TYPES: ReadonlySet<DomainEventType> = new Set([
   'NodeUnreachableObserved',
 ]);
 
-type TransitionFields = Transition;
-type NodeStates = Readonly<{ metadataServerState: MetadataServerState; storageState: StorageState; workerState: WorkerState }>;
-type NodeFields = Readonly<{
-  nodeId: PlainNodeId;
-  generation: number;
-  name: string;
-  roles: readonly Role[];
-  address: string;
-  location: string | null;
-}>;
+/** Event payloads, derived from their schemas. Node ids are branded; `parseDomainEvent` checks the stored data. */
+export type DomainEventData = { [K in DomainEventType]: DeepReadonly<z.output<(typeof eventDataSchemas)[K]>> };
 
-/** Event payloads. Node ids are branded here; `parseDomainEvent` checks them (and flags a live legacy N0). */
-export interface DomainEventData {
-  ClusterProvisioned: TransitionFields & Readonly<{ clusterName: string; config: ClusterConfig }>;
-  DefaultLogProviderChanged: TransitionFields & Readonly<{ config: ClusterConfig }>;
-  NodeRegistered: TransitionFields & NodeFields & NodeStates;
-  NodeRestarted: TransitionFields &
-    Readonly<{ nodeId: PlainNodeId; generation: number; previousGeneration: number; roles: readonly Role[]; address: string; location: string | null }>;
-  NodeRemoved: TransitionFields & Readonly<{ nodeId: PlainNodeId; name: string }>;
-  NodeIdRemapped: TransitionFields & NodeFields & NodeStates & Readonly<{ fromId: number }>;
-  MetadataServerStateChanged: TransitionFields & Readonly<{ nodeId: PlainNodeId }>;
-  MetadataConfigurationChanged: Readonly<{
-    version: number;
-    members: readonly Readonly<{ node: PlainNodeId; createdAt: string | null }>[];
-    change: Readonly<{ kind: 'seed' | 'join' | 'remove' | 'tombstone'; node: PlainNodeId }>;
-  }>;
-  StorageStateChanged: TransitionFields & Readonly<{ nodeId: PlainNodeId; marker: LogStoreMarker | null }>;
-  WorkerStateChanged: TransitionFields & Readonly<{ nodeId: PlainNodeId }>;
-  LogSegmentCreated: Readonly<{
-    logId: number;
-    segment: number;
-    nodeset: readonly PlainNodeId[];
-    replication: ReplicationProperty;
-    warning: string | null;
-    provider?: ProviderKind;
-  }>;
-  LogSegmentSealed: Readonly<{ logId: number; segment: number }>;
-  LegacyConfigurationImported: Readonly<{
-    clusterName: string;
-    legacyVersion: number;
-    nodes: readonly (Readonly<{ nodeId: number; tombstone: true }> | (NodeFields & NodeStates & Readonly<{ tombstone: false }>))[];
-  }>;
-  NodeHeartbeatObserved: Readonly<{ nodeId: PlainNodeId; generation: number; at: string; partitions: Readonly<Record<string, RunMode>> }>;
-  NodeUnreachableObserved: Readonly<{ nodeId: PlainNodeId; at: string }>;
-}
-
-/** Envelope metadata (ARCHITECTURE.md). `at` comes from the injected clock; `hash` chains events of a stream. */
+/** Envelope metadata. `at` comes from the injected clock; `hash` chains events of a stream. */
 export type EventMetadata = Readonly<{
   commandId: string;
   commandType?: string;

@@ -1,5 +1,5 @@
 /**
- * Node identities (DOMAIN.md §1).
+ * Node identities.
  *
  * Invariants:
  * - a `PlainNodeId` is an integer >= 1. 0 is reserved: it means "no sender" in messages and raft-rs reserves it as
@@ -15,6 +15,18 @@ export type PlainNodeId = number & { readonly [plainBrand]: 'PlainNodeId' };
 export type GenerationalNodeId = Readonly<{ id: PlainNodeId; generation: number }> & {
   readonly [generationalBrand]: 'GenerationalNodeId';
 };
+
+/** A node registers at this generation; a legacy node keeps the generation it had. */
+export const FIRST_GENERATION = 1;
+
+/**
+ * The generation a restart records: exactly one step forward. The node-lifecycle machine's guard, the decider and
+ * the fold of recorded events all read this one rule.
+ *
+ * @example
+ * nextGeneration(3); // 4
+ */
+export const nextGeneration = (generation: number): number => generation + 1;
 
 /** Largest id Restate can carry (u32). */
 export const MAX_NODE_ID = 0xffff_ffff;

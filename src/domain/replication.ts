@@ -1,5 +1,5 @@
 /**
- * ReplicationProperty (DOMAIN.md §4): a factor per location scope, `node < zone < region`.
+ * ReplicationProperty: a factor per location scope, `node < zone < region`.
  * Written as `2` (= `{node: 2}`) or `{zone: 2, node: 3}`. Factors are 1..255; a smaller scope may not have a lower
  * factor than a larger one (you cannot keep copies in 3 zones with only 2 nodes). The node factor is the number of
  * copies; when omitted it equals the largest factor given.
@@ -75,12 +75,24 @@ export function replicationFactor(property: ReplicationProperty): number {
   return property.node;
 }
 
-/** `{node: 2}` prints as `2`; otherwise `{region: 1, zone: 2, node: 3}` (largest scope first). */
-export function printReplicationProperty(property: ReplicationProperty): string {
-  if (property.zone === undefined && property.region === undefined) return String(property.node);
+/**
+ * The one printed form of a replication property, largest scope first (the order `parseReplicationProperty` reads):
+ * `{node: 2}` prints as `2` unless `braces` is set, otherwise `{region: 1, zone: 2, node: 3}`.
+ *
+ * @example
+ * formatReplication({ node: 3, zone: 2 });              // '{zone: 2, node: 3}'
+ * formatReplication({ node: 1 });                       // '1'
+ * formatReplication({ node: 1 }, { braces: true });     // '{node: 1}'
+ */
+export function formatReplication(property: ReplicationProperty, options: Readonly<{ braces?: boolean }> = {}): string {
+  if (property.zone === undefined && property.region === undefined && options.braces !== true) return String(property.node);
   const parts: string[] = [];
-  if (property.region !== undefined) parts.push(`region: ${property.region}`);
-  if (property.zone !== undefined) parts.push(`zone: ${property.zone}`);
-  parts.push(`node: ${property.node}`);
+  for (const scope of [...REPLICATION_SCOPES].reverse()) {
+    const factor = property[scope];
+    if (factor !== undefined) parts.push(`${scope}: ${factor}`);
+  }
   return `{${parts.join(', ')}}`;
 }
+
+/** The same as `formatReplication(property)`; kept for existing callers. */
+export const printReplicationProperty = (property: ReplicationProperty): string => formatReplication(property);

@@ -27,6 +27,23 @@ export const GenerationalNodeIdInput = z
   .union([z.string(), z.object({ id: z.number(), generation: z.number() })])
   .transform((v) => (typeof v === 'string' ? parseGenerationalNodeId(v) : generationalNodeId(v.id, v.generation)));
 
+/**
+ * A node id as stored history and snapshots hold it: a plain number, typed as the branded id. History may hold a
+ * legacy N0, which the fold rejects with its position (`LegacyNodeZero`), so the stored form admits 0.
+ */
+export const StoredNodeIdSchema = z.number().int().nonnegative() as unknown as z.ZodType<PlainNodeId, number>;
+/** A stored id of a live node or a nodeset member: never 0. */
+export const LiveNodeIdSchema = z.number().int().min(1) as unknown as z.ZodType<PlainNodeId, number>;
+
+/** The readonly view of a schema's output: what the domain hands out is never written to. */
+export type DeepReadonly<T> = unknown extends T
+  ? T
+  : T extends string | number | boolean | bigint | symbol | null | undefined
+  ? T
+  : T extends readonly (infer E)[]
+    ? readonly DeepReadonly<E>[]
+    : { readonly [K in keyof T]: DeepReadonly<T[K]> };
+
 /** Stored form: always numbers, validated. */
 export const PlainNodeIdSchema = z.number().transform((v) => plainNodeId(v));
 export const GenerationalNodeIdSchema = z
@@ -58,7 +75,7 @@ export const IsoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { 
 /** `region.zone` (either part optional but not empty). */
 export const LocationSchema = z.string().regex(/^[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)?$/, 'expected REGION.ZONE');
 
-/** Written by a log server to its own disk on first start (DOMAIN.md §5). */
+/** Written by a log server to its own disk on first start. */
 export const LogStoreMarkerSchema = z
   .object({ nodeId: PlainNodeIdInput, markerId: z.string().min(1), createdAt: IsoTime })
   .readonly();

@@ -25,19 +25,29 @@ export type MetadataServerKind = (typeof METADATA_SERVER_KINDS)[number];
 export const RUN_MODES = ['leader', 'follower'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
 
-/** DOMAIN.md §5. `write: 'existing'` = writes only to nodesets it already belongs to (draining). */
+/**
+ * What each storage state means to the rules; every column is read by one. Exhaustive: a new state fails to compile
+ * until it has a row.
+ * - `inNewNodesets`: admitted to new nodesets (nodeset selection, the drain safety check);
+ * - `refusesRemoval`: a log server in it still takes new writes and cannot be removed (LogServerReadWrite);
+ * - `removalChecksLogs`: removal checks the log chains (unsealed nodesets, local loglets); false once drained for good;
+ * - `startRefusal`: why a log server in it refuses to start, or null when it runs.
+ */
 export const STORAGE_CAPABILITIES: Readonly<
-  Record<StorageState, Readonly<{ read: boolean | 'non-quorum'; write: boolean | 'existing'; inNewNodesets: boolean; authoritative: boolean }>>
+  Record<
+    StorageState,
+    Readonly<{ inNewNodesets: boolean; refusesRemoval: boolean; removalChecksLogs: boolean; startRefusal: 'DataLoss' | 'StorageDisabled' | null }>
+  >
 > = {
-  Provisioning: { read: true, write: false, inNewNodesets: false, authoritative: true },
-  ReadWrite: { read: true, write: true, inNewNodesets: true, authoritative: true },
-  ReadOnly: { read: true, write: 'existing', inNewNodesets: false, authoritative: true },
-  DataLoss: { read: 'non-quorum', write: false, inNewNodesets: false, authoritative: false },
-  Gone: { read: true, write: false, inNewNodesets: false, authoritative: true },
-  Disabled: { read: false, write: false, inNewNodesets: false, authoritative: true },
+  Provisioning: { inNewNodesets: false, refusesRemoval: false, removalChecksLogs: true, startRefusal: null },
+  ReadWrite: { inNewNodesets: true, refusesRemoval: true, removalChecksLogs: true, startRefusal: null },
+  ReadOnly: { inNewNodesets: false, refusesRemoval: false, removalChecksLogs: true, startRefusal: null },
+  DataLoss: { inNewNodesets: false, refusesRemoval: false, removalChecksLogs: true, startRefusal: 'DataLoss' },
+  Gone: { inNewNodesets: false, refusesRemoval: false, removalChecksLogs: true, startRefusal: null },
+  Disabled: { inNewNodesets: false, refusesRemoval: false, removalChecksLogs: false, startRefusal: 'StorageDisabled' },
 };
 
-/** Only Active workers join replica sets. */
+/** Which worker states join replica sets (only `Active`): the replica-set safety check counts them. */
 export const WORKER_CAPABILITIES: Readonly<Record<WorkerState, Readonly<{ inReplicaSets: boolean }>>> = {
   Provisioning: { inReplicaSets: false },
   Active: { inReplicaSets: true },
@@ -45,7 +55,7 @@ export const WORKER_CAPABILITIES: Readonly<Record<WorkerState, Readonly<{ inRepl
   Disabled: { inReplicaSets: false },
 };
 
-/** Metadata states a node may be removed in (`Member` must first leave the metadata cluster). */
+/** Metadata states a node may be removed in (`Member` must first leave the metadata cluster: MetadataMember). */
 export const METADATA_REMOVABLE: Readonly<Record<MetadataServerState, boolean>> = {
   AutoJoin: true,
   Member: false,

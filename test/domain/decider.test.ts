@@ -1,6 +1,6 @@
 /**
- * Decider specs: every rule of DOMAIN.md §1, §2, §4, §5 and the "Test scenarios" of RESTATE-REFERENCE.md §6
- * (#1-#21, #25-#38) that apply to our design. Scenarios that do not apply say why, next to the test of our
+ * Decider specs: every rule of node identity, metadata membership, removal, provisioning and log-server/worker
+ * states, and the numbered Restate test scenarios (#1-#21, #25-#38) that apply to our design. Scenarios that do not apply say why, next to the test of our
  * equivalent. Each `then` also checks determinism, no mutation of the input, evolve == foldEvents, verifiable
  * transitions and `resultOf` (see src/testing/given-when-then.ts).
  */
@@ -38,7 +38,7 @@ const logServers = (n: number, roles: readonly Role[] = ['log-server', 'metadata
   ...Array.from({ length: n }, (_, i) => provisionLog(i + 1)),
 ];
 
-describe('cluster provisioning (DOMAIN.md §4)', () => {
+describe('cluster provisioning', () => {
   it('writes the replicated defaults exactly once', () => {
     const out = given()
       .when(provision())
@@ -127,7 +127,7 @@ describe('cluster provisioning (DOMAIN.md §4)', () => {
   });
 });
 
-describe('node identity (DOMAIN.md §1; scenarios #1-#9)', () => {
+describe('node identity (scenarios #1-#9)', () => {
   it('#1: forceNodeId 0 is ReservedNodeId, at the boundary and in the decider', () => {
     let code: string | undefined;
     try {
@@ -334,7 +334,7 @@ describe('node identity (DOMAIN.md §1; scenarios #1-#9)', () => {
   });
 });
 
-describe('metadata membership (DOMAIN.md §2; scenarios #10-#21)', () => {
+describe('metadata membership (scenarios #10-#21)', () => {
   const meta: readonly Role[] = ['metadata-server'];
 
   it('the first metadata node of a provisioned cluster is seeded as the only Member', () => {
@@ -447,7 +447,7 @@ describe('metadata membership (DOMAIN.md §2; scenarios #10-#21)', () => {
   });
 });
 
-describe('removing nodes (DOMAIN.md §3; scenarios #25-#28)', () => {
+describe('removing nodes (scenarios #25-#28)', () => {
   it('unknown or already removed nodes are ok and write nothing', () => {
     const out = given(provision(), register('a', ['worker']), removeNodes(1)).when(removeNodes(1, 9)).then([]);
     expect(out.result).toMatchObject({ removed: [], alreadyRemoved: [1, 9], alreadyApplied: true });
@@ -498,7 +498,7 @@ describe('removing nodes (DOMAIN.md §3; scenarios #25-#28)', () => {
   });
 });
 
-describe('log servers: marker association and start-up checks (DOMAIN.md §5; scenarios #34-#37)', () => {
+describe('log servers: marker association and start-up checks (scenarios #34-#37)', () => {
   const base = [provision(), register('a', ['log-server'])];
 
   it('#34: provisioning with a marker moves Provisioning -> ReadWrite and records the marker', () => {
@@ -557,7 +557,7 @@ describe('log servers: marker association and start-up checks (DOMAIN.md §5; sc
   });
 });
 
-describe('operator storage and worker transitions (DOMAIN.md §5; scenario #38)', () => {
+describe('operator storage and worker transitions (scenario #38)', () => {
   it('same -> same is a no-op', () => {
     given(...logServers(1)).when(setStorage(1, 'ReadWrite')).then([]);
   });
@@ -636,7 +636,7 @@ describe('observations', () => {
   });
 });
 
-describe('results of retried commands (DOMAIN.md §6)', () => {
+describe('results of retried commands', () => {
   it('resultOf rebuilds the original outcome from the recorded events, marked alreadyApplied', () => {
     const cmd = register('a', ['log-server', 'metadata-server']);
     const out = given(provision()).when(cmd).then([{ type: 'NodeRegistered' }, { type: 'MetadataConfigurationChanged' }, { type: 'MetadataServerStateChanged' }]);

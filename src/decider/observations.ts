@@ -1,0 +1,35 @@
+/**
+ * Observation rules (the observations stream): heartbeats and unreachability are recorded for live nodes only, and
+ * a heartbeat never reports a generation the node has not registered yet.
+ */
+import type { ClusterState } from '../domain/cluster-state.js';
+import type { CommandData } from '../domain/commands.js';
+import { N, type Outcome, accept, lookupLive, refuse } from './outcome.js';
+
+/** `RecordHeartbeat`: from a live node, at a generation it registered. */
+export function recordHeartbeat(state: ClusterState, data: CommandData['RecordHeartbeat']): Outcome {
+  const found = lookupLive(state, data.node.id);
+  if (!found.ok) return found;
+  const current = found.node.generation;
+  if (data.node.generation > current) {
+    return refuse(
+      'GenerationMismatch',
+      `Heartbeat from ${N(data.node.id)}:${data.node.generation}, but ${N(data.node.id)} is registered at generation ${current}: ` +
+        'a generation is observed only after the node registered it.',
+      { node: N(data.node.id), expected: current, found: data.node.generation },
+    );
+  }
+  return accept([
+    {
+      type: 'NodeHeartbeatObserved',
+      data: { nodeId: data.node.id, generation: data.node.generation, at: data.at, partitions: data.partitions },
+    },
+  ]);
+}
+
+/** `RecordUnreachable`: about a live node. */
+export function recordUnreachable(state: ClusterState, data: CommandData['RecordUnreachable']): Outcome {
+  const found = lookupLive(state, data.node);
+  if (!found.ok) return found;
+  return accept([{ type: 'NodeUnreachableObserved', data: { nodeId: data.node, at: data.at } }]);
+}
