@@ -1,0 +1,55 @@
+/**
+ * `EngineOptions` checked and completed with their defaults, once, before anything is opened.
+ */
+import type { Logger } from 'pino';
+import { DEFAULT_DEAD_AFTER_MS } from '../../projections/observed-cluster-state.js';
+import { ClusterchartError } from '../domain/errors.js';
+import type { InspectTarget } from './inspection.js';
+import { createDefaultLogger } from './logger.js';
+import type { EngineOptions } from './types.js';
+
+/** Every engine setting with its default filled in (the store and the projection checkpoints stay as given). */
+export type EngineSettings = Readonly<{
+  cluster: string;
+  logger: Logger;
+  clock: () => Date;
+  inspect: InspectTarget | undefined;
+  snapshotEvery: number | false;
+  maxConflictRetries: number;
+  maxBatchSize: number;
+  actor: string | undefined;
+  deadAfterMs: number;
+}>;
+
+const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Checks the cluster name (before any store is opened for it). */
+export function checkClusterName(cluster: unknown): asserts cluster is string {
+  if (typeof cluster !== 'string' || !CLUSTER_NAME.test(cluster)) {
+    throw new ClusterchartError(
+      'InvalidInput',
+      `Cluster name ${JSON.stringify(cluster)} is not valid: use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit.`,
+      { cluster: String(cluster) },
+    );
+  }
+}
+
+/** The settings `options` ask for, defaults filled in. Throws `InvalidInput` for a value no default can mend. */
+export function resolveSettings(options: EngineOptions): EngineSettings {
+  checkClusterName(options.cluster);
+  const snapshotEvery = options.snapshotEvery === undefined ? 1000 : options.snapshotEvery;
+  if (snapshotEvery !== false && (!Number.isInteger(snapshotEvery) || snapshotEvery < 1)) {
+    throw new ClusterchartError('InvalidInput', `snapshotEvery must be a whole number >= 1 or false, got ${String(options.snapshotEvery)}.`);
+  }
+  return {
+    cluster: options.cluster,
+    logger: options.logger ?? createDefaultLogger(),
+    clock: options.clock ?? (() => new Date()),
+    inspect: options.inspect,
+    snapshotEvery,
+    maxConflictRetries: options.maxConflictRetries ?? 100,
+    maxBatchSize: options.maxBatchSize ?? 2048,
+    actor: options.actor,
+    deadAfterMs: options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
+  };
+}
