@@ -35,7 +35,6 @@ import { clusterStreamId, observationsStreamId } from '../domain/events.js';
 import type { CommandResult } from '../domain/results.js';
 import type { EventStore, RecordedEvent } from '../store/event-store.js';
 import { openStore } from '../store/open-store.js';
-import { type ProjectionCheckpoints, openProjectionCheckpoints } from '../store/projection-checkpoints.js';
 import { appendPlan, type Retry, RetryPolicy } from './append.js';
 import { catchUpOrFail, isStale } from './catch-up.js';
 import { CommandIndex } from './command-index.js';
@@ -44,7 +43,7 @@ import { answerFromHistory } from './idempotency.js';
 import { LaneScheduler, settle } from './lanes.js';
 import { loadCluster } from './loading.js';
 import { Notifications } from './notifications.js';
-import { type EngineSettings, resolveSettings } from './options.js';
+import { type EngineSettings, projectionCheckpointsOf, resolveSettings } from './options.js';
 import { commitPlan, planAppend, settlePlan } from './planning.js';
 import type { AsOf } from './projection-runner.js';
 import { ReadModels } from './read-models.js';
@@ -66,10 +65,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const settings = resolveSettings(options);
   const ownsStore = typeof options.store === 'string';
   const store = typeof options.store === 'string' ? await openStore(options.store) : options.store;
-  // Projection checkpoints default to the store's own SQLite file for a `sqlite:` URL, else to memory.
-  const ownsCheckpoints = options.projectionCheckpoints === undefined && typeof options.store === 'string';
-  const checkpoints = options.projectionCheckpoints ?? (typeof options.store === 'string' ? openProjectionCheckpoints(options.store) : undefined);
-  const engine = new ClusterEngine(store, ownsStore, settings, checkpoints, ownsCheckpoints);
+  const engine = new ClusterEngine(store, ownsStore, settings, projectionCheckpointsOf(options));
   try {
     await engine.load();
   } catch (error) {
@@ -96,7 +92,7 @@ class ClusterEngine implements Engine {
   readonly #reads: ReadModels;
   #closing: Promise<void> | null = null;
 
-  constructor(store: EventStore, ownsStore: boolean, settings: EngineSettings, checkpoints: ProjectionCheckpoints | undefined, ownsCheckpoints: boolean) {
+  constructor(store: EventStore, ownsStore: boolean, settings: EngineSettings, projections: ReturnType<typeof projectionCheckpointsOf>) {
     const { cluster, logger } = settings;
     this.cluster = cluster;
     this.store = store;
@@ -116,7 +112,7 @@ class ClusterEngine implements Engine {
     };
     this.#snapLog = logger.child({ subsystem: 'snapshots', cluster });
     this.#snapshots = new SnapshotPolicy(this.#ctx, settings.snapshotEvery, this.#machineVersions, this.#snapLog);
-    this.#reads = new ReadModels(this.#ctx, { logger, deadAfterMs: settings.deadAfterMs, checkpoints, ownsCheckpoints });
+    this.#reads = new ReadModels(this.#ctx, { logger, deadAfterMs: settings.deadAfterMs, checkpoints: projections.checkpoints, ownsCheckpoints: projections.owned });
     this.#notifications = new Notifications(cluster, settings.inspect, () => this.#reads.state(), this.#ctx.log);
     this.#lanes = new LaneScheduler(this.#ctx.lanes, settings.maxBatchSize, {
       runBatch: (lane, jobs) => this.#runBatch(lane, jobs),

@@ -1,9 +1,10 @@
 /**
- * `EngineOptions` checked and completed with their defaults, once, before anything is opened.
+ * `EngineOptions` checked and completed with their defaults, once, before the store is opened.
  */
 import type { Logger } from 'pino';
 import { DEFAULT_DEAD_AFTER_MS } from '../../projections/observed-cluster-state.js';
 import { ClusterchartError } from '../domain/errors.js';
+import { type ProjectionCheckpoints, openProjectionCheckpoints } from '../store/projection-checkpoints.js';
 import type { InspectTarget } from './inspection.js';
 import { createDefaultLogger } from './logger.js';
 import type { EngineOptions } from './types.js';
@@ -23,8 +24,7 @@ export type EngineSettings = Readonly<{
 
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-/** Checks the cluster name (before any store is opened for it). */
-export function checkClusterName(cluster: unknown): asserts cluster is string {
+function checkClusterName(cluster: unknown): asserts cluster is string {
   if (typeof cluster !== 'string' || !CLUSTER_NAME.test(cluster)) {
     throw new ClusterchartError(
       'InvalidInput',
@@ -52,4 +52,14 @@ export function resolveSettings(options: EngineOptions): EngineSettings {
     actor: options.actor,
     deadAfterMs: options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
   };
+}
+
+/**
+ * Where projection checkpoints live: as given; else the store's own SQLite file when the store is given as a URL
+ * (`owned`: the engine closes them), otherwise memory (projections are rebuilt on the first read after a start).
+ */
+export function projectionCheckpointsOf(options: EngineOptions): Readonly<{ checkpoints: ProjectionCheckpoints | undefined; owned: boolean }> {
+  if (options.projectionCheckpoints !== undefined) return { checkpoints: options.projectionCheckpoints, owned: false };
+  if (typeof options.store === 'string') return { checkpoints: openProjectionCheckpoints(options.store), owned: true };
+  return { checkpoints: undefined, owned: false };
 }
