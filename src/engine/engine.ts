@@ -281,7 +281,7 @@ class ClusterEngine implements Engine {
     return 'answered';
   }
 
-  /** Steps 7-8 for every durable append (this engine's, or another writer's found while catching up). */
+  /** Fan-out (step 7) and snapshot policy (step 8) of every durable append, this engine's or another writer's. */
   #afterDurable(lane: LaneState, count: number, events: () => readonly AppendedEvent[], position: number, origin: EngineChange['origin']): void {
     this.#snapshots.count(count);
     this.#notifications.publish(lane, events, position, origin);
