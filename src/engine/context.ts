@@ -69,6 +69,7 @@ export type EngineContext = {
   lastPosition: number;
   /** Set when the store returned a history this engine cannot apply: every later command fails with it. */
   fatal: ClusterchartError | null;
+  /** Set by `close()`: later commands and reads reject with `EngineClosed`. */
   closed: boolean;
 };
 

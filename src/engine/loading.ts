@@ -86,7 +86,7 @@ function tieProblem(stream: string, point: Readonly<{ revision: number; hash: st
 }
 
 /** The recorded `metadata.commandId` of an event, or null. */
-export function commandIdOf(event: RecordedEvent | null): string | null {
+function commandIdOf(event: RecordedEvent | null): string | null {
   const id = (event?.metadata as { commandId?: unknown } | undefined)?.commandId;
   return typeof id === 'string' ? id : null;
 }

@@ -1,5 +1,6 @@
 /**
- * `EngineOptions` checked and completed with their defaults, once, before the store is opened.
+ * `EngineOptions` checked and completed with their defaults. The settings are resolved before the store is opened
+ * (a bad option opens nothing); the projection checkpoints after it (their default lives in the store's file).
  */
 import type { Logger } from 'pino';
 import { DEFAULT_DEAD_AFTER_MS } from '../../projections/observed-cluster-state.js';
