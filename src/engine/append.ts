@@ -14,7 +14,8 @@
 import { ClusterchartError, isClusterchartError } from '../domain/errors.js';
 import type { RecordedEvent } from '../store/event-store.js';
 import { eventAt } from './catch-up.js';
-import { delay, type EngineContext, type LaneState } from './context.js';
+import { delay, type EngineContext } from './context.js';
+import type { LaneState } from './lanes.js';
 import { type Plan, settlePlan } from './planning.js';
 
 /** Appends with an unknown outcome that did not land, retried before the batch fails with the store's error. */

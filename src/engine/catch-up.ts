@@ -15,7 +15,8 @@ import {
 } from '../domain/events.js';
 import { ClusterchartError, isClusterchartError } from '../domain/errors.js';
 import type { RecordedEvent } from '../store/event-store.js';
-import { type AfterDurable, appendedOf, type EngineContext, type LaneState } from './context.js';
+import { type AfterDurable, appendedOf, type EngineContext } from './context.js';
+import type { LaneState } from './lanes.js';
 import { WorkingState } from './working-state.js';
 
 const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set(DOMAIN_EVENT_TYPES);

@@ -9,7 +9,8 @@ import { resultOf } from '../decider/decide.js';
 import { type DomainEvent, parseDomainEvent } from '../domain/events.js';
 import { ClusterchartError } from '../domain/errors.js';
 import type { CommandLocation } from './command-index.js';
-import type { CommandJob, EngineContext } from './context.js';
+import type { EngineContext } from './context.js';
+import type { CommandJob } from './lanes.js';
 
 /** Events read per page while reading a recorded command back. */
 const READ_PAGE = 256;

@@ -1,13 +1,54 @@
 /**
- * The lane scheduler. Each lane (the cluster aggregate stream, the high-volume observations stream) runs one batch
+ * Lanes and their scheduler. Each lane (the cluster aggregate stream, the high-volume observations stream) runs one batch
  * at a time; commands that arrive while a batch is in flight wait in the lane's queue, and everything queued
  * becomes the next batch (group commit: up to `maxBatchSize` commands decided into ONE append). A catch-up is
  * queued at the front of a lane as a sync job, so it never interleaves with the lane's own batches. The lanes
  * append independently, each with its own expected revision.
  */
 import type { Logger } from 'pino';
+import type { Command } from '../domain/commands.js';
 import { isClusterchartError } from '../domain/errors.js';
-import type { CommandJob, LaneState, Lanes, SyncJob } from './context.js';
+import type { CommandResult } from '../domain/results.js';
+import type { Lane } from './command-index.js';
+
+/** One stream the engine appends to, with its own expected revision, chain head and queue. */
+export type LaneState = {
+  readonly name: Lane;
+  readonly stream: string;
+  /** Last revision of the stream this engine has applied (-1: none). */
+  revision: number;
+  /** Chain hash of the event at `revision` ('' before the first). */
+  lastHash: string;
+  /** Command id of the event at `revision`: a command's events are contiguous, so a new id starts a new entry. */
+  lastCommandId: string | null;
+  readonly queue: (CommandJob | SyncJob)[];
+  /** True while the lane's queue is being drained (one batch at a time per lane). */
+  running: boolean;
+};
+
+export type Lanes = Readonly<Record<Lane, LaneState>>;
+
+/** How a command ended: its result, or the error its caller receives. */
+export type Outcome = Readonly<{ ok: true; result: CommandResult }> | Readonly<{ ok: false; error: unknown }>;
+
+/** A validated command waiting in a lane's queue; `outcome` is set once, then the caller is settled. */
+export type CommandJob = {
+  readonly kind: 'command';
+  readonly command: Command;
+  readonly actor: string | undefined;
+  readonly causationId: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly resolve: (result: CommandResult) => void;
+  readonly reject: (error: unknown) => void;
+  outcome?: Outcome;
+};
+
+/** A catch-up queued on a lane, so that it never interleaves with the lane's own batches. */
+export type SyncJob = { readonly kind: 'sync'; readonly resolve: () => void; readonly reject: (error: unknown) => void };
+
+export function newLane(name: Lane, stream: string): LaneState {
+  return { name, stream, revision: -1, lastHash: '', lastCommandId: null, queue: [], running: false };
+}
 
 export type LaneWork = Readonly<{
   /** Runs one batch through the command flow; settles every job and never throws. */

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { ClusterState } from '../domain/cluster-state.js';
-import type { LaneState } from './context.js';
+import type { LaneState } from './lanes.js';
 import { Inspection, type InspectTarget } from './inspection.js';
 import type { AppendedEvent, EngineChange, EngineListener } from './types.js';
 

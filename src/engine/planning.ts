@@ -13,7 +13,8 @@ import { type DomainEvent, OBSERVATION_EVENT_TYPES, transitionOf } from '../doma
 import { ClusterchartError } from '../domain/errors.js';
 import type { CommandResult } from '../domain/results.js';
 import type { EventData, JsonObject } from '../store/event-store.js';
-import type { CommandJob, EngineContext, LaneState, Outcome } from './context.js';
+import type { EngineContext } from './context.js';
+import type { CommandJob, LaneState, Outcome } from './lanes.js';
 import { chainHash, eventIdFor } from './hashing.js';
 import type { AppendedEvent } from './types.js';
 import { WorkingState } from './working-state.js';
