@@ -14,9 +14,9 @@
  * 7. Commit: the plan becomes the engine's state (aggregate, chain head, command index), then fan out to
  *    listeners and inspection (notifications.ts): they only ever see durable events.
  * 8. Snapshot when one is due (snapshot-policy.ts).
- * Steps 3-7 run as one attempt; the retry policy (append.ts) wraps the attempt: after a conflict, stale
- * decisions or an append with an unknown outcome it catches the lane up (catch-up.ts) and the batch is attempted
- * again from step 3, within bounds (`TooManyConflicts`).
+ * Steps 3-8 run as one attempt, and the retry policy (append.ts) wraps the attempt: after a conflict, decisions
+ * found stale, or an append with an unknown outcome, it backs off or reads the outcome back, catches the lane up
+ * (catch-up.ts), and the batch is attempted again from step 3, within bounds (`TooManyConflicts`).
  *
  * Loading (loading.ts) takes the newest snapshot that passes every check, else replays the events; the read
  * methods live in read-models.ts.
