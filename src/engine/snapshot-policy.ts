@@ -1,0 +1,100 @@
+/**
+ * When to snapshot (snapshots.ts owns the format). A snapshot (state + command index) is an optimisation only:
+ * taken after at least `snapshotEvery` new events, spaced out as the aggregate grows (at least a quarter of nodes +
+ * indexed commands) so that writing snapshots costs O(1) amortised per event; one write at a time, in background;
+ * a failed write is logged and its events count towards the next one.
+ */
+import type { Logger } from 'pino';
+import type { EngineContext } from './context.js';
+import { encodeSnapshot, type SnapshotContent, snapshotStreamId } from './snapshots.js';
+
+export class SnapshotPolicy {
+  readonly #ctx: EngineContext;
+  readonly #every: number | false;
+  readonly #machineVersions: Readonly<Record<string, number>>;
+  readonly #log: Logger;
+  /** Durable events (both lanes) not covered by the last snapshot written. */
+  #eventsSince = 0;
+  #write: Promise<number | null> | null = null;
+
+  constructor(ctx: EngineContext, every: number | false, machineVersions: Readonly<Record<string, number>>, log: Logger) {
+    this.#ctx = ctx;
+    this.#every = every;
+    this.#machineVersions = machineVersions;
+    this.#log = log;
+  }
+
+  /** Sets the count of events the newest snapshot does not cover (after loading). */
+  reset(eventsSince: number): void {
+    this.#eventsSince = eventsSince;
+  }
+
+  /** Counts durable events. */
+  count(events: number): void {
+    this.#eventsSince += events;
+  }
+
+  /** Starts a snapshot write when one is due (never waits for it). */
+  maybeWrite(): void {
+    if (this.#due()) void this.#start();
+  }
+
+  /** Writes a snapshot now, after any write in flight; resolves to its cluster revision, or null when disabled. */
+  async write(): Promise<number | null> {
+    await this.idle();
+    return this.#start();
+  }
+
+  /** Resolves once no snapshot write is in flight. */
+  async idle(): Promise<void> {
+    while (this.#write !== null) await this.#write;
+  }
+
+  /** On close: waits for writes in flight, then writes a final snapshot when anything changed since the last. */
+  async final(): Promise<void> {
+    await this.idle();
+    if (this.#eventsSince > 0 && this.#ctx.fatal === null) await this.#start();
+  }
+
+  #due(): boolean {
+    if (this.#every === false || this.#write !== null) return false;
+    const size = this.#ctx.state.maxNodeId + this.#ctx.index.size;
+    return this.#eventsSince >= Math.max(this.#every, Math.ceil(size / 4));
+  }
+
+  /** Captures the state and index synchronously (both change with the next commit), then appends in background. */
+  #start(): Promise<number | null> {
+    if (this.#every === false) return Promise.resolve(null);
+    const ctx = this.#ctx;
+    const { cluster, observations } = ctx.lanes;
+    const revision = cluster.revision;
+    const content: SnapshotContent = {
+      cluster: { revision, hash: cluster.lastHash },
+      observations: { revision: observations.revision, hash: observations.lastHash },
+      state: ctx.state,
+      index: ctx.index,
+    };
+    const started = performance.now();
+    const event = encodeSnapshot(ctx.cluster, content, this.#machineVersions, ctx.clock().toISOString());
+    const covered = this.#eventsSince;
+    this.#eventsSince = 0;
+    const write = ctx.store
+      .appendToStream(snapshotStreamId(ctx.cluster), [event], { expectedRevision: 'any' })
+      .then(
+        () => {
+          this.#log.info({ revision, commands: content.index.size, ms: Math.round(performance.now() - started) }, 'snapshot written');
+          return revision;
+        },
+        (error: unknown) => {
+          this.#eventsSince += covered;
+          this.#log.warn({ revision, err: error }, 'snapshot not written (the engine keeps working; loading will read more events)');
+          return null;
+        },
+      )
+      .finally(() => {
+        this.#write = null;
+      });
+    this.#write = write;
+    return write;
+  }
+}
