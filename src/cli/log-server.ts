@@ -1,7 +1,6 @@
 /** `clusterchart log-server provision | start | set-state`: log-server storage state and its marker (DOMAIN.md §5). */
 import type { Command } from 'commander';
-import { printPlainNodeId } from '../domain/ids.js';
-import type { StorageState } from '../domain/states.js';
+import { printPlainNodeId, type StorageState } from '../index.js';
 import type { CliContext, Run } from './context.js';
 import { already } from './format.js';
 import { parseIsoArg, parseNodeIdArg, parseStorageStateArg } from './parse.js';

@@ -1,11 +1,9 @@
 /** `clusterchart metadata join | remove | status`: metadata cluster membership (DOMAIN.md §2). */
 import type { Command } from 'commander';
-import { printPlainNodeId } from '../domain/ids.js';
-import type { CommandResult } from '../domain/results.js';
+import { type CommandResult, metadataQuorum, printPlainNodeId } from '../index.js';
 import type { CliContext } from './context.js';
 import { already } from './format.js';
 import { parseIsoArg, parseNodeIdArg } from './parse.js';
-import { metadataQuorum } from '../../projections/health.js';
 
 type MembershipResult = CommandResult<'JoinMetadataCluster'> | CommandResult<'RemoveMetadataMember'>;
 

@@ -5,8 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { CommandInputData } from '../domain/commands.js';
-import { printPlainNodeId } from '../domain/ids.js';
+import { type CommandInputData, printPlainNodeId } from '../index.js';
 import type { CliContext } from './context.js';
 import { already } from './format.js';
 import { usageError } from './output.js';

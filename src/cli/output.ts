@@ -4,7 +4,7 @@
  * domain or a failed check, 2 bad usage or an unreadable store.
  */
 import { CommanderError } from 'commander';
-import { ClusterchartError, type ErrorCode, isClusterchartError } from '../domain/errors.js';
+import { ClusterchartError, type ErrorCode, isClusterchartError } from '../index.js';
 
 export const EXIT_OK = 0;
 export const EXIT_REFUSED = 1;

@@ -1,7 +1,6 @@
 /** `clusterchart worker set-state`: worker state (Provisioning -> Active, Active <-> Draining, -> Disabled). */
 import type { Command } from 'commander';
-import { printPlainNodeId } from '../domain/ids.js';
-import type { WorkerState } from '../domain/states.js';
+import { printPlainNodeId, type WorkerState } from '../index.js';
 import type { CliContext } from './context.js';
 import { already } from './format.js';
 import { parseNodeIdArg, parseWorkerStateArg } from './parse.js';
