@@ -113,7 +113,7 @@ export class Run {
     return redactUrl(this.options.store);
   }
 
-  /** `--command-id`, or a fresh id (then a retry is a new command, as CLI.md says). */
+  /** `--command-id`, or a fresh id (then a retry is a new command: only a repeated id is a retry). */
   commandId(): string {
     return this.options.commandId ?? randomUUID();
   }

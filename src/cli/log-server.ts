@@ -1,4 +1,4 @@
-/** `clusterchart log-server provision | start | set-state`: log-server storage state and its marker (DOMAIN.md §5). */
+/** `clusterchart log-server provision | start | set-state`: log-server storage state and its marker. */
 import type { Command } from 'commander';
 import { printPlainNodeId, type StorageState } from '../index.js';
 import type { CliContext, Run } from './context.js';

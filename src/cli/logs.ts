@@ -1,4 +1,4 @@
-/** `clusterchart logs create-segment | seal`: log segments and their nodesets (DOMAIN.md §4). */
+/** `clusterchart logs create-segment | seal`: log segments and their nodesets. */
 import type { Command } from 'commander';
 import { printPlainNodeId } from '../index.js';
 import type { CliContext } from './context.js';

@@ -1,4 +1,4 @@
-/** `clusterchart metadata join | remove | status`: metadata cluster membership (DOMAIN.md §2). */
+/** `clusterchart metadata join | remove | status`: metadata cluster membership. */
 import type { Command } from 'commander';
 import { type CommandResult, metadataQuorum, printPlainNodeId } from '../index.js';
 import type { CliContext } from './context.js';

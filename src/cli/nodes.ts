@@ -1,4 +1,4 @@
-/** `clusterchart nodes register | remove | list`: node identities and the nodes configuration (DOMAIN.md §0, §1, §3). */
+/** `clusterchart nodes register | remove | list`: node identities and the nodes configuration. */
 import type { Command } from 'commander';
 import { printGenerationalNodeId, printPlainNodeId, type Role } from '../index.js';
 import type { CliContext } from './context.js';

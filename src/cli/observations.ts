@@ -1,4 +1,4 @@
-/** `clusterchart heartbeat | unreachable`: liveness observations (DOMAIN.md §3), written to the observations stream. */
+/** `clusterchart heartbeat | unreachable`: liveness observations, written to the observations stream. */
 import type { Command } from 'commander';
 import { printGenerationalNodeId, printPlainNodeId, type RunMode } from '../index.js';
 import type { CliContext } from './context.js';

@@ -1,4 +1,4 @@
-/** `clusterchart provision`: writes the cluster's initial configuration exactly once (DOMAIN.md §4). */
+/** `clusterchart provision`: writes the cluster's initial configuration exactly once. */
 import type { Command } from 'commander';
 import type { ProviderKind, ReplicationProperty } from '../index.js';
 import type { CliContext } from './context.js';
