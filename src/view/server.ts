@@ -221,10 +221,19 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   }, 15_000);
   keepAlive.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => resolve());
+    });
+  } catch (error) {
+    // A viewer that cannot listen releases what it opened (the port may be taken).
+    clearInterval(keepAlive);
+    await subscription.stop();
+    await reader.close();
+    await relay?.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   logger?.info({ url: reader.url }, 'viewer reading the store');
