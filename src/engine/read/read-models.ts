@@ -73,10 +73,6 @@ export class ReadModels {
     return last;
   }
 
-  #judge(view: ObservedClusterStateView): ObservedClusterStateJson {
-    return observedClusterStateToJson(view);
-  }
-
   async #observedView(now: Date): Promise<ObservedClusterStateView> {
     const runner = await this.#runner('observed');
     return observedClusterState(runner.get(observedClusterStateProjection), { now, deadAfter: this.#deadAfter() });
@@ -88,7 +84,7 @@ export class ReadModels {
 
   /** ObservedClusterState judged at `now`. */
   async observed(now: Date): Promise<ObservedClusterStateJson> {
-    return this.#judge(await this.#observedView(now));
+    return observedClusterStateToJson(await this.#observedView(now));
   }
 
   /**
@@ -102,7 +98,7 @@ export class ReadModels {
     try {
       const facts = await runner.asOf(observedClusterStateProjection, at);
       const now = at instanceof Date ? at : await timeAtPosition(store, facts.position);
-      return this.#judge(observedClusterState(facts, { now, deadAfter: this.#deadAfter() }));
+      return observedClusterStateToJson(observedClusterState(facts, { now, deadAfter: this.#deadAfter() }));
     } finally {
       if (!this.#runners.has('observed')) await runner.stop();
     }

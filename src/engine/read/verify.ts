@@ -79,11 +79,10 @@ export async function verifyHistory(store: EventStore, cluster: string, options:
       events++;
       const at = (code: string, message: string) => problems.add(streamId, { position: event.position, code, message });
       for (const problem of link.problems) at(problem.code, problem.message);
-      const describe = `${event.streamId}@${event.revision} (position ${event.position}, ${event.type})`;
       try {
         const domainEvent = parseDomainEvent({ type: event.type, data: event.data, position: event.position });
         const problem = verifyTransition(domainEvent, runner);
-        if (problem !== null) at('TransitionMismatch', `${describe}: ${problem}.`);
+        if (problem !== null) at('TransitionMismatch', `${event.streamId}@${event.revision} (position ${event.position}, ${event.type}): ${problem}.`);
         if (foldable && state !== null) {
           try {
             applyClusterEvent(state, domainEvent, event.position);
