@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { printPlainNodeId, type StorageState } from '../index.js';
 import type { CliContext, Run } from './context.js';
-import { already } from './format.js';
+import { already, stateChangeOutput } from './format.js';
 import { parseIsoArg, parseNodeIdArg, parseStorageStateArg } from './parse.js';
 
 type MarkerOptions = { marker?: string; createdAt?: string; markerNode?: number };
@@ -76,12 +76,8 @@ export function register(program: Command, cli: CliContext): void {
     .action(
       cli.action(async (run, node: number, state: StorageState, options: { force?: boolean }) => {
         const result = await run.execute('SetStorageState', { node, state, force: options.force === true });
-        const json = { node: printPlainNodeId(result.node), from: result.from, to: result.to, forced: result.forced, alreadyApplied: result.alreadyApplied };
-        run.out.data(json, () =>
-          json.from === json.to
-            ? `${json.node} already is ${json.to}: nothing to change.`
-            : `${json.node}: ${json.from} -> ${json.to}${json.forced ? ' (forced)' : ''}.${already(json.alreadyApplied)}`,
-        );
+        const { json, text } = stateChangeOutput(result, '');
+        run.out.data(json, text);
       }),
     );
 }

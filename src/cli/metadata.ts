@@ -17,6 +17,10 @@ function membershipJson(result: MembershipResult) {
   };
 }
 
+function membershipText(json: ReturnType<typeof membershipJson>): string {
+  return `${json.node} is ${json.metadataServerState}; members (version ${json.version}): ${json.members.join(', ')}.${already(json.alreadyApplied)}`;
+}
+
 export function register(program: Command, cli: CliContext): void {
   const metadata = program.command('metadata').description('metadata cluster membership');
 
@@ -29,7 +33,7 @@ export function register(program: Command, cli: CliContext): void {
       cli.action(async (run, node: number, options: { createdAt?: string }) => {
         const result = await run.execute('JoinMetadataCluster', { node, createdAt: options.createdAt });
         const json = membershipJson(result);
-        run.out.data(json, () => `${json.node} is ${json.metadataServerState}; members (version ${json.version}): ${json.members.join(', ')}.${already(json.alreadyApplied)}`);
+        run.out.data(json, () => membershipText(json));
       }),
     );
 
@@ -41,7 +45,7 @@ export function register(program: Command, cli: CliContext): void {
       cli.action(async (run, node: number) => {
         const result = await run.execute('RemoveMetadataMember', { node });
         const json = membershipJson(result);
-        run.out.data(json, () => `${json.node} is ${json.metadataServerState}; members (version ${json.version}): ${json.members.join(', ')}.${already(json.alreadyApplied)}`);
+        run.out.data(json, () => membershipText(json));
       }),
     );
 
