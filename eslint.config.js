@@ -17,7 +17,24 @@ const IO = {
 };
 const NODE_BUILTINS = ['fs', 'path', 'os', 'child_process', 'crypto', 'http', 'net', 'worker_threads'];
 
-/** @type {Record<string, { files: string[], forbidden: string[], pure: boolean }>} */
+/** Store clients: only the store adapters (src/store) may load them. */
+const STORE_CLIENTS = {
+  group: ['better-sqlite3', '@eventstore/*'],
+  message: 'Only src/store talks to a store client: read through the public API (openClusterReader, openStore).',
+};
+
+/**
+ * The CLI and the viewer sit on the public API: `../index.js`, `../testing/index.js` and their own folder (the CLI
+ * may also import the viewer). Everything below the API is reached through it.
+ */
+const PUBLIC_API_ONLY = ['src/domain', 'machines', 'src/decider', 'projections', 'src/store', 'src/engine'];
+const PUBLIC_API_MESSAGE = 'The CLI and the viewer use the public API only: import from ../index.js (or ../testing/index.js).';
+const TESTING_INTERNALS = {
+  group: ['**/testing/**', '!**/testing/index.js'],
+  message: 'Import the test kit from its public entry point (../testing/index.js).',
+};
+
+/** @type {Record<string, { files: string[], forbidden: string[], pure: boolean, message?: string, extra?: object[] }>} */
 const LAYERS = {
   domain: { files: ['src/domain/**/*.ts'], forbidden: ['machines', 'src/decider', 'projections', 'src/store', 'src/engine', 'src/testing', 'src/view', 'src/cli'], pure: true },
   machines: { files: ['machines/**/*.ts'], forbidden: ['src/decider', 'projections', 'src/store', 'src/engine', 'src/testing', 'src/view', 'src/cli'], pure: true },
@@ -25,15 +42,17 @@ const LAYERS = {
   projections: { files: ['projections/**/*.ts'], forbidden: ['src/store', 'src/engine', 'src/testing', 'src/view', 'src/cli'], pure: true },
   store: { files: ['src/store/**/*.ts'], forbidden: ['machines', 'src/decider', 'projections', 'src/engine', 'src/testing', 'src/view', 'src/cli'], pure: false },
   engine: { files: ['src/engine/**/*.ts'], forbidden: ['src/testing', 'src/view', 'src/cli'], pure: false },
+  view: { files: ['src/view/**/*.ts'], forbidden: [...PUBLIC_API_ONLY, 'src/cli'], pure: false, message: PUBLIC_API_MESSAGE, extra: [STORE_CLIENTS, TESTING_INTERNALS] },
+  cli: { files: ['src/cli/**/*.ts'], forbidden: PUBLIC_API_ONLY, pure: false, message: PUBLIC_API_MESSAGE, extra: [STORE_CLIENTS, TESTING_INTERNALS] },
 };
 
-const layerRules = Object.entries(LAYERS).map(([name, { files, forbidden, pure }]) => ({
+const layerRules = Object.entries(LAYERS).map(([name, { files, forbidden, pure, message, extra = [] }]) => ({
   files,
   rules: {
     'no-restricted-imports': [
       'error',
       {
-        patterns: [forbid(forbidden, `${name} sits below ${forbidden.join(', ')}: imports point down the layers only.`), ...(pure ? [IO] : [])],
+        patterns: [forbid(forbidden, message ?? `${name} sits below ${forbidden.join(', ')}: imports point down the layers only.`), ...(pure ? [IO] : []), ...extra],
         paths: pure ? NODE_BUILTINS : [],
       },
     ],

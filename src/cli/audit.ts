@@ -1,17 +1,11 @@
 /**
- * `clusterchart audit [--node N] [--from POS] [--to POS]`: the transition history, who/what/when/why.
- *
- * The audit trail is a fold of the cluster stream alone (observations are liveness facts, not decisions), so this
- * reads only that stream — with a progress bar on a terminal — and builds each entry with the AuditTrail
- * projection's own `auditEntryOf` / `auditEntries`. On a store full of heartbeats that skips almost everything.
+ * `clusterchart audit [--node N] [--from POS] [--to POS]`: the transition history, who/what/when/why, from the
+ * library's `audit` (a read of the cluster stream alone), with a progress bar on a terminal.
  */
 import type { Command } from 'commander';
-import { type AuditEntry, auditEntries, auditEntryOf } from '../../projections/audit-trail.js';
-import { clusterStreamId } from '../domain/events.js';
-import { decodeRecordedEvent } from '../engine/projection-runner.js';
 import type { CliContext } from './context.js';
 import { parseNodeIdArg, parsePositionArg } from './parse.js';
-import { auditText, toAuditJson } from './views.js';
+import { auditText } from './views.js';
 
 type Options = { node?: number; from?: number; to?: number };
 
@@ -24,30 +18,21 @@ export function register(program: Command, cli: CliContext): void {
     .option('--to <position>', 'last global position (inclusive)', parsePositionArg)
     .action(
       cli.action(async (run, options: Options) => {
-        const store = await run.store();
-        const stream = clusterStreamId(await run.existingCluster());
-        const progress = run.progress('audit', (await store.streamRevision(stream)) + 1);
-        const entries: AuditEntry[] = [];
+        const reader = await run.reader();
+        const progress = run.progress('audit', (await reader.streamRevisions()).cluster + 1);
+        let json;
         try {
-          for await (const raw of store.readStream(stream)) {
-            // Positions grow with revisions: nothing after --to can match.
-            if (options.to !== undefined && raw.position > options.to) break;
-            entries.push(auditEntryOf(decodeRecordedEvent(raw)));
-            progress.update(entries.length);
-          }
-        } finally {
-          progress.finish();
-        }
-        const json = toAuditJson(
-          auditEntries(
-            { position: 0, entries },
+          json = await reader.audit(
             {
               ...(options.node === undefined ? {} : { node: `N${options.node}` }),
               ...(options.from === undefined ? {} : { fromPosition: options.from }),
               ...(options.to === undefined ? {} : { toPosition: options.to }),
             },
-          ),
-        );
+            { onProgress: (done) => progress.update(done) },
+          );
+        } finally {
+          progress.finish();
+        }
         run.out.data(json, () => auditText(json));
       }),
     );

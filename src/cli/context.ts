@@ -1,20 +1,26 @@
 /**
- * What every command shares: the global options (CLI.md "Global manners"), the logger, the output, and lazily
- * opened store and engine that are closed when the command ends. A command file only parses its own arguments,
- * calls the engine and prints.
+ * What every command shares: the global options, the logger, the output, and a lazily opened store, engine and
+ * reader (the library's read side) that are closed when the command ends. A command file only parses its own
+ * arguments, calls the engine or the reader, and prints.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
-import { ClusterchartError } from '../domain/errors.js';
-import { clusterStreamId } from '../domain/events.js';
-import type { CommandInputData, CommandType } from '../domain/commands.js';
-import type { CommandResult } from '../domain/results.js';
-import type { EventStore } from '../store/event-store.js';
-import { openStore, parseStoreUrl, redactUrl } from '../store/open-store.js';
-import { createEngine, type Engine } from '../engine/engine.js';
-import { openReadViews, type ReadViews, type ViewName } from './read-views.js';
+import {
+  ClusterchartError,
+  type ClusterReader,
+  type CommandInputData,
+  type CommandResult,
+  type CommandType,
+  createEngine,
+  type Engine,
+  type EventStore,
+  openClusterReader,
+  openStore,
+  parseStoreUrl,
+  redactUrl,
+} from '../index.js';
 import { createOutput, type Output, type Writable } from './output.js';
 import { createProgress, type Progress } from './progress.js';
 import type { Input, Prompter } from './prompt.js';
@@ -89,7 +95,9 @@ export class Run {
   readonly logger: Logger;
   #store: EventStore | undefined;
   #engine: Engine | undefined;
-  #views: ReadViews | undefined;
+  /** The store's reader, not bound to a cluster: lists clusters and their streams' revisions. */
+  #storeReader: ClusterReader | undefined;
+  #reader: ClusterReader | undefined;
 
   constructor(
     readonly cli: CliContext,
@@ -105,7 +113,7 @@ export class Run {
     return redactUrl(this.options.store);
   }
 
-  /** `--command-id`, or a fresh id (then a retry is a new command, as CLI.md says). */
+  /** `--command-id`, or a fresh id (then a retry is a new command: only a repeated id is a retry). */
   commandId(): string {
     return this.options.commandId ?? randomUUID();
   }
@@ -152,7 +160,7 @@ export class Run {
   async clusterName(name?: string): Promise<string> {
     const explicit = name ?? this.options.cluster;
     if (explicit !== undefined) return explicit;
-    const clusters = await listClusters(await this.store());
+    const clusters = await (await this.#readStore()).clusters();
     if (clusters.length === 1 && clusters[0] !== undefined) return clusters[0];
     if (clusters.length === 0) {
       throw new ClusterchartError(
@@ -171,7 +179,7 @@ export class Run {
   /** Like `clusterName`, and the cluster must be in the store (a typo in --cluster is reported, not acted on). */
   async existingCluster(name?: string): Promise<string> {
     const cluster = await this.clusterName(name);
-    if ((await (await this.store()).streamRevision(clusterStreamId(cluster))) < 0) {
+    if ((await (await this.#readStore()).streamRevisions(cluster)).cluster < 0) {
       throw new ClusterchartError(
         'ClusterNotFound',
         `Cluster "${cluster}" is not in the store ${this.storeUrl}: check --cluster, or provision it first.`,
@@ -201,10 +209,15 @@ export class Run {
     return this.#engine;
   }
 
-  /** The projections `views` need, folded once from the store. Writes nothing. */
-  async views(views: readonly ViewName[]): Promise<ReadViews> {
-    this.#views ??= await openReadViews(await this.store(), await this.existingCluster(), this.logger, views);
-    return this.#views;
+  async #readStore(): Promise<ClusterReader> {
+    this.#storeReader ??= await openClusterReader({ store: await this.store(), logger: this.logger, clock: () => this.now() });
+    return this.#storeReader;
+  }
+
+  /** The read side for the cluster this command acts on (it must exist), judged at this command's time. Writes nothing. */
+  async reader(): Promise<ClusterReader> {
+    this.#reader ??= await openClusterReader({ store: await this.store(), cluster: await this.existingCluster(), logger: this.logger, clock: () => this.now() });
+    return this.#reader;
   }
 
   /** Runs one command through the engine's validating entry point with this run's command id. */
@@ -214,28 +227,15 @@ export class Run {
   }
 
   async close(): Promise<void> {
-    const { views, engine, store } = { views: this.#views, engine: this.#engine, store: this.#store };
-    this.#views = undefined;
+    const { readers, engine, store } = { readers: [this.#reader, this.#storeReader], engine: this.#engine, store: this.#store };
+    this.#reader = this.#storeReader = undefined;
     this.#engine = undefined;
     this.#store = undefined;
     try {
-      await views?.close();
+      for (const reader of readers) await reader?.close();
       await engine?.close();
     } finally {
       await store?.close();
     }
   }
-}
-
-/**
- * Cluster names in a store: the `cluster-NAME` streams that have a first event. This reads the whole store once
- * (the EventStore contract has no stream listing); commands avoid it when --cluster is given.
- */
-export async function listClusters(store: EventStore): Promise<string[]> {
-  const prefix = clusterStreamId('');
-  const names = new Set<string>();
-  for await (const event of store.readAll()) {
-    if (event.revision === 0 && event.streamId.startsWith(prefix)) names.add(event.streamId.slice(prefix.length));
-  }
-  return [...names].sort();
 }

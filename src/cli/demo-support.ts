@@ -1,10 +1,10 @@
 /**
  * Demo support: a store wrapper that loses ONE response on demand. The append commits, then the caller gets an
  * error instead of the result — a connection dropped after the database committed, the failure behind Restate's
- * provisioning panic. Built on the engine's `createLossyStore`, armed for one append at a time.
+ * provisioning panic. Built on the test kit's `createLossyStore`, armed for one append at a time.
  */
-import { createLossyStore } from '../engine/testing/lossy-store.js';
-import type { EventStore } from '../store/event-store.js';
+import type { EventStore } from '../index.js';
+import { createLossyStore } from '../testing/index.js';
 
 export type ResponseLosingStore = EventStore & {
   /** The next append to `streamId` commits and then throws. */

@@ -9,23 +9,30 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { LiveNode } from '../domain/cluster-state.js';
-import type { CommandInputData, CommandType } from '../domain/commands.js';
-import { type ClusterchartError, isClusterchartError } from '../domain/errors.js';
-import { clusterStreamId, observationsStreamId } from '../domain/events.js';
-import { printPlainNodeId } from '../domain/ids.js';
-import type { CommandResult } from '../domain/results.js';
-import type { EventStore } from '../store/event-store.js';
-import { openStore, parseStoreUrl, redactUrl } from '../store/open-store.js';
-import { createEngine, type Engine } from '../engine/engine.js';
-import { snapshotStreamId } from '../engine/snapshots.js';
-import { openReadViews, type ReadViews } from './read-views.js';
+import {
+  type ClusterchartError,
+  type EventStore,
+  type ClusterReader,
+  clusterStreamId,
+  type CommandInputData,
+  type CommandResult,
+  type CommandType,
+  createEngine,
+  type Engine,
+  isClusterchartError,
+  type LiveNode,
+  observationsStreamId,
+  openClusterReader,
+  parseStoreUrl,
+  printPlainNodeId,
+  redactUrl,
+  snapshotStreamId,
+} from '../index.js';
 import type { CliContext, Run } from './context.js';
 import { losingResponses } from './demo-support.js';
 import { configText, nodesText } from './format.js';
 import { columns, usageError } from './output.js';
-import { auditText, healthText, observeText, toAuditJson, toHealthJson, toObserveJson } from './views.js';
-import { verifyCluster } from './verify.js';
+import { auditText, healthText, observeText } from './views.js';
 
 type Step = { chapter: string; command: string; outcome: unknown };
 
@@ -71,11 +78,11 @@ function resetStore(url: string): void {
  * (ids `demo-...`): such a store is the demo's to replace, so `npm start` can be run again. Anything else is `other`
  * and is never touched without --reset.
  */
-async function describeContents(store: EventStore, cluster: string): Promise<'empty' | 'earlier-demo' | 'other'> {
+async function describeContents(reader: ClusterReader, cluster: string): Promise<'empty' | 'earlier-demo' | 'other'> {
   const snapshots = snapshotStreamId(cluster);
   const demoStreams = new Set([clusterStreamId(cluster), observationsStreamId(cluster), snapshots]);
   let seen = false;
-  for await (const event of store.readAll()) {
+  for await (const event of reader.events()) {
     seen = true;
     const commandId = event.metadata['commandId'];
     const byDemo = event.streamId === snapshots || (typeof commandId === 'string' && commandId.startsWith('demo-'));
@@ -84,8 +91,8 @@ async function describeContents(store: EventStore, cluster: string): Promise<'em
   return seen ? 'earlier-demo' : 'empty';
 }
 
-async function isEmpty(store: EventStore): Promise<boolean> {
-  for await (const _ of store.readAll({ maxCount: 1 })) return false;
+async function isEmpty(reader: ClusterReader): Promise<boolean> {
+  for await (const _ of reader.events({ maxCount: 1 })) return false;
   return true;
 }
 
@@ -100,8 +107,8 @@ export function register(program: Command, cli: CliContext): void {
         else {
           const location = parseStoreUrl(run.options.store);
           if (location.kind === 'sqlite' && existsSync(location.path)) {
-            const store = await openStore(run.options.store);
-            const contents = await describeContents(store, run.options.cluster ?? 'demo').finally(() => store.close());
+            const reader = await openClusterReader({ store: run.options.store });
+            const contents = await describeContents(reader, run.options.cluster ?? 'demo').finally(() => reader.close());
             if (contents === 'earlier-demo') {
               process.stderr.write(`demo: ${run.storeUrl} holds only an earlier run of this demo; starting it again from an empty store.\n`);
               resetStore(run.options.store);
@@ -123,12 +130,22 @@ export function register(program: Command, cli: CliContext): void {
 async function tellStory(run: Run, cluster: string): Promise<void> {
   const story = new Story(run);
   const inner = await run.store('create');
-  if (!(await isEmpty(inner))) {
-    throw usageError(`The store ${run.storeUrl} already holds events: the demo needs an empty store (use --reset or another --store).`);
-  }
-  const store = losingResponses(inner);
   // The story narrates the lost response itself; the engine's warning about it would only repeat it as a log line.
   const logger = run.options.logLevelChosen ? run.logger : run.logger.child({}, { level: 'error' });
+  // What the story shows is read back through the library's read side, as the read commands do.
+  const reader = await openClusterReader({ store: inner, cluster, logger, clock: () => run.now() });
+  try {
+    if (!(await isEmpty(reader))) {
+      throw usageError(`The store ${run.storeUrl} already holds events: the demo needs an empty store (use --reset or another --store).`);
+    }
+    await tellStoryOn(run, story, inner, reader, cluster, logger);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function tellStoryOn(run: Run, story: Story, inner: EventStore, reader: ClusterReader, cluster: string, logger: Run['logger']): Promise<void> {
+  const store = losingResponses(inner);
   const engine = await createEngine({ store, cluster, logger, clock: () => run.now() });
   let commandNumber = 0;
 
@@ -136,20 +153,12 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
   const exec = <T extends CommandType>(type: T, data: CommandInputData[T], commandId?: string, on: Engine = engine): Promise<CommandResult<T>> =>
     on.execute({ type, data, commandId: commandId ?? `demo-${String(++commandNumber).padStart(3, '0')}-${type}` });
 
-  /** The projections folded from the store as it is now (each call reads the history again: it is short). */
-  const read = async <R>(use: (views: ReadViews) => R): Promise<R> => {
-    const views = await openReadViews(inner, cluster, logger, ['observed', 'health', 'audit']);
-    try {
-      return use(views);
-    } finally {
-      await views.close();
-    }
-  };
-
   /** Runs a command the story expects to be refused with `code`, and checks that nothing was written. */
   const refused = async <T extends CommandType>(type: T, data: CommandInputData[T], code: string): Promise<ClusterchartError> => {
-    const revisions = async () =>
-      `${await inner.streamRevision(clusterStreamId(cluster))}/${await inner.streamRevision(observationsStreamId(cluster))}`;
+    const revisions = async () => {
+      const { cluster: main, observations } = await reader.streamRevisions();
+      return `${main}/${observations}`;
+    };
     const before = await revisions();
     try {
       await exec(type, data);
@@ -231,7 +240,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
     }
     if (store.lost !== 1) throw unexpected('the demo store should have lost exactly one response');
     story.step(cli4, { lostResponse: true }, firstOutcome);
-    const eventsBefore = await inner.streamRevision(clusterStreamId(cluster));
+    const eventsBefore = (await reader.streamRevisions()).cluster;
     // A restarted log-server process retries with the same command id: a fresh engine finds it in the history.
     const retryEngine = await createEngine({ store: inner, cluster, logger, clock: () => run.now(), snapshotEvery: false });
     let retried: CommandResult<'ProvisionLogServer'>;
@@ -240,9 +249,9 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
     } finally {
       await retryEngine.close();
     }
-    const eventsAfter = await inner.streamRevision(clusterStreamId(cluster));
+    const eventsAfter = (await reader.streamRevisions()).cluster;
     if (!retried.alreadyApplied || eventsAfter !== eventsBefore) throw unexpected('the retry of the provisioning should find its first outcome and write nothing');
-    const provisionings = await countTransitions(inner, cluster, 4, 'Provisioning', 'ReadWrite');
+    const provisionings = await countTransitions(reader, 4, 'Provisioning', 'ReadWrite');
     if (provisionings !== 1) throw unexpected(`N4 should have exactly one Provisioning -> ReadWrite transition, found ${provisionings}`);
     story.step(`${cli4}   # retried by a new process`, retried, `N4 is ${retried.storageState}, already applied: nothing written; the history holds exactly ${provisionings} Provisioning -> ReadWrite transition for N4`);
     story.note("Restate's retry found ReadWrite instead of the expected Provisioning and panicked; here the marker and the command id are in the history.");
@@ -271,7 +280,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
     }
     const unreachable = await exec('RecordUnreachable', { node: 3, at: run.at() });
     story.step('unreachable N3', unreachable, 'N3 is dead: its processors leave every partition');
-    const observed = toObserveJson(await read((views) => views.observed(run.now())));
+    const observed = await reader.observed({ at: run.now() });
     story.step('observe', observed, observeText(observed));
 
     // 6 ----------------------------------------------------------------------------------------------------------
@@ -286,7 +295,7 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
     story.step('nodes remove N5 --yes', removed, `removed ${removed.removed.map(printPlainNodeId).join(', ')}: N5 is a tombstone, its id is retired`);
     const late = await refused('RecordHeartbeat', { node: 'N5:1', at: run.at(), partitions: { '4': 'leader' } }, 'NodeDeleted');
     story.step('heartbeat N5:1 --partitions 4=leader   # a late heartbeat', { error: late.toJSON() }, `refused: ${late.code}\n${late.message}`);
-    const after = toObserveJson(await read((views) => views.observed(run.now())));
+    const after = await reader.observed({ at: run.now() });
     const stillThere = JSON.stringify([after.aliveNodes, after.deadNodes, after.partitions, after.nodesToPartitions]).includes('"N5"');
     if (stillThere) throw unexpected('N5 should have vanished from every index of ObservedClusterState');
     story.step('observe', after, `${observeText(after)}\nN5 appears nowhere: not alive, not dead, in no partition (Restate kept removed nodes "alive" forever).`);
@@ -294,16 +303,16 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
 
     // 7-9 --------------------------------------------------------------------------------------------------------
     story.chapter('7. Health');
-    const health = toHealthJson(await read((views) => views.health(run.now())));
+    const health = await reader.health({ at: run.now() });
     story.step('health', health, healthText(health));
 
     story.chapter('8. The audit trail (last 12 entries)');
-    const trail = toAuditJson(await read((views) => views.audit()));
+    const trail = await reader.audit();
     const tail = trail.slice(-12);
     story.step('audit', tail, auditText(tail));
 
     story.chapter('9. Verify the history');
-    const report = await verifyCluster(inner, cluster);
+    const report = await reader.verify();
     if (!report.ok) throw unexpected(`verify found problems: ${JSON.stringify(report.problems)}`);
     story.step('verify', report, `${report.events} events: the hash chain holds and every transition replays to its recorded state.`);
 
@@ -322,12 +331,8 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
   }
 }
 
-/** How many recorded transitions of a node's log-server machine went `from -> to`. */
-async function countTransitions(store: EventStore, cluster: string, id: number, from: string, to: string): Promise<number> {
-  let count = 0;
-  for await (const event of store.readStream(clusterStreamId(cluster))) {
-    const data = event.data as { machine?: unknown; node?: unknown; from?: unknown; to?: unknown };
-    if (data.machine === 'log-server' && data.node === id && data.from === from && data.to === to) count++;
-  }
-  return count;
+/** How many recorded transitions of a node's log-server machine went `from -> to` (from the audit trail). */
+async function countTransitions(reader: ClusterReader, id: number, from: string, to: string): Promise<number> {
+  const entries = await reader.audit({ node: printPlainNodeId(id) });
+  return entries.filter((e) => e.machine === 'log-server' && e.node === printPlainNodeId(id) && e.from === from && e.to === to).length;
 }

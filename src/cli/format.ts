@@ -1,14 +1,20 @@
 /**
- * The CLI.md JSON shapes and their readable twins. Ids are printed `N3` / `N3:2`, states in PascalCase.
+ * The CLI's JSON shapes and their readable twins. Ids are printed `N3` / `N3:2`, states in PascalCase, replication
+ * as the domain prints it (`2`, or `{zone: 2, node: 3}`: the form `--replication` accepts).
  */
-import { type NodeConfigurationEntry, nodesConfiguration } from '../../projections/nodes-configuration.js';
-import type { ClusterState, LiveNode } from '../domain/cluster-state.js';
-import type { ClusterConfig } from '../domain/events.js';
-import { printGenerationalNodeId, printPlainNodeId } from '../domain/ids.js';
-import type { ReplicationProperty } from '../domain/replication.js';
+import {
+  type ClusterConfig,
+  type ClusterState,
+  type LiveNode,
+  type NodeConfigurationEntry,
+  nodesConfiguration,
+  printGenerationalNodeId,
+  printPlainNodeId,
+  printReplicationProperty,
+} from '../index.js';
 import { table } from './output.js';
 
-/** `nodes list --json` (CLI.md): every node ever registered, tombstones as `{id, removed: true}`, in id order. */
+/** `nodes list --json`: every node ever registered, tombstones as `{id, removed: true}`, in id order. */
 export const nodesJson = (state: ClusterState): readonly NodeConfigurationEntry[] => nodesConfiguration({ position: 0, cluster: state }).nodes;
 
 const has = (node: LiveNode, role: string) => node.roles.includes(role as LiveNode['roles'][number]);
@@ -32,16 +38,9 @@ export function nodesText(state: ClusterState): string {
   return `Cluster ${state.clusterName ?? '?'}, version ${state.revision + 1}:\n${table(['NODE', 'NAME', 'ROLES', 'METADATA', 'STORAGE', 'WORKER'], rows)}`;
 }
 
-export function replicationText(replication: ReplicationProperty): string {
-  const parts = [`node: ${replication.node}`];
-  if (replication.zone !== undefined) parts.push(`zone: ${replication.zone}`);
-  if (replication.region !== undefined) parts.push(`region: ${replication.region}`);
-  return `{${parts.join(', ')}}`;
-}
-
 export function configText(config: ClusterConfig): string {
   return (
-    `log provider ${config.logProvider}, replication ${replicationText(config.replication)}, ` +
+    `log provider ${config.logProvider}, replication ${printReplicationProperty(config.replication)}, ` +
     `target nodeset size ${config.targetNodesetSize === 0 ? 'auto' : config.targetNodesetSize}, ` +
     `${config.numPartitions} partitions, metadata server ${config.metadataServer}`
   );
@@ -49,3 +48,16 @@ export function configText(config: ClusterConfig): string {
 
 /** Appended to a line when nothing was written. */
 export const already = (alreadyApplied: boolean): string => (alreadyApplied ? ' (already applied: nothing written)' : '');
+
+/** What a set-state command (storage or worker state) reports. */
+type StateChange = Readonly<{ node: number; from: string; to: string; forced: boolean; alreadyApplied: boolean }>;
+
+/** The JSON of a set-state command and its text; `machine` names the state in the text (`worker `, or '' for storage). */
+export function stateChangeOutput(result: StateChange, machine: string): { json: Omit<StateChange, 'node'> & { node: string }; text: () => string } {
+  const json = { node: printPlainNodeId(result.node), from: result.from, to: result.to, forced: result.forced, alreadyApplied: result.alreadyApplied };
+  const text = () =>
+    json.from === json.to
+      ? `${json.node} already is ${json.to}: nothing to change.`
+      : `${json.node}: ${machine}${json.from} -> ${json.to}${json.forced ? ' (forced)' : ''}.${already(json.alreadyApplied)}`;
+  return { json, text };
+}

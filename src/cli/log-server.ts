@@ -1,9 +1,8 @@
-/** `clusterchart log-server provision | start | set-state`: log-server storage state and its marker (DOMAIN.md §5). */
+/** `clusterchart log-server provision | start | set-state`: log-server storage state and its marker. */
 import type { Command } from 'commander';
-import { printPlainNodeId } from '../domain/ids.js';
-import type { StorageState } from '../domain/states.js';
+import { printPlainNodeId, type StorageState } from '../index.js';
 import type { CliContext, Run } from './context.js';
-import { already } from './format.js';
+import { already, stateChangeOutput } from './format.js';
 import { parseIsoArg, parseNodeIdArg, parseStorageStateArg } from './parse.js';
 
 type MarkerOptions = { marker?: string; createdAt?: string; markerNode?: number };
@@ -77,12 +76,8 @@ export function register(program: Command, cli: CliContext): void {
     .action(
       cli.action(async (run, node: number, state: StorageState, options: { force?: boolean }) => {
         const result = await run.execute('SetStorageState', { node, state, force: options.force === true });
-        const json = { node: printPlainNodeId(result.node), from: result.from, to: result.to, forced: result.forced, alreadyApplied: result.alreadyApplied };
-        run.out.data(json, () =>
-          json.from === json.to
-            ? `${json.node} already is ${json.to}: nothing to change.`
-            : `${json.node}: ${json.from} -> ${json.to}${json.forced ? ' (forced)' : ''}.${already(json.alreadyApplied)}`,
-        );
+        const { json, text } = stateChangeOutput(result, '');
+        run.out.data(json, text);
       }),
     );
 }

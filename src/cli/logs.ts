@@ -1,6 +1,6 @@
-/** `clusterchart logs create-segment | seal`: log segments and their nodesets (DOMAIN.md §4). */
+/** `clusterchart logs create-segment | seal`: log segments and their nodesets. */
 import type { Command } from 'commander';
-import { printPlainNodeId } from '../domain/ids.js';
+import { printPlainNodeId } from '../index.js';
 import type { CliContext } from './context.js';
 import { already } from './format.js';
 import { parseIntegerArg } from './parse.js';

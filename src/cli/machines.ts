@@ -12,9 +12,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { AnyStateMachine } from 'xstate';
-import { MACHINES } from '../../machines/index.js';
-import { MACHINE_NAMES, type MachineName } from '../domain/events.js';
 import { EXPORT_FORMATS, exportMachine, machineToJson, type ExportFormat } from '../view/export.js';
+import { MACHINE_NAMES, type MachineName, MACHINES } from '../index.js';
 import type { CliContext } from './context.js';
 import { usageError } from './output.js';
 

@@ -1,11 +1,9 @@
-/** `clusterchart metadata join | remove | status`: metadata cluster membership (DOMAIN.md §2). */
+/** `clusterchart metadata join | remove | status`: metadata cluster membership. */
 import type { Command } from 'commander';
-import { printPlainNodeId } from '../domain/ids.js';
-import type { CommandResult } from '../domain/results.js';
+import { type CommandResult, metadataQuorum, printPlainNodeId } from '../index.js';
 import type { CliContext } from './context.js';
 import { already } from './format.js';
 import { parseIsoArg, parseNodeIdArg } from './parse.js';
-import { metadataQuorum } from '../../projections/health.js';
 
 type MembershipResult = CommandResult<'JoinMetadataCluster'> | CommandResult<'RemoveMetadataMember'>;
 
@@ -17,6 +15,10 @@ function membershipJson(result: MembershipResult) {
     members: result.members.map(printPlainNodeId),
     alreadyApplied: result.alreadyApplied,
   };
+}
+
+function membershipText(json: ReturnType<typeof membershipJson>): string {
+  return `${json.node} is ${json.metadataServerState}; members (version ${json.version}): ${json.members.join(', ')}.${already(json.alreadyApplied)}`;
 }
 
 export function register(program: Command, cli: CliContext): void {
@@ -31,7 +33,7 @@ export function register(program: Command, cli: CliContext): void {
       cli.action(async (run, node: number, options: { createdAt?: string }) => {
         const result = await run.execute('JoinMetadataCluster', { node, createdAt: options.createdAt });
         const json = membershipJson(result);
-        run.out.data(json, () => `${json.node} is ${json.metadataServerState}; members (version ${json.version}): ${json.members.join(', ')}.${already(json.alreadyApplied)}`);
+        run.out.data(json, () => membershipText(json));
       }),
     );
 
@@ -43,7 +45,7 @@ export function register(program: Command, cli: CliContext): void {
       cli.action(async (run, node: number) => {
         const result = await run.execute('RemoveMetadataMember', { node });
         const json = membershipJson(result);
-        run.out.data(json, () => `${json.node} is ${json.metadataServerState}; members (version ${json.version}): ${json.members.join(', ')}.${already(json.alreadyApplied)}`);
+        run.out.data(json, () => membershipText(json));
       }),
     );
 

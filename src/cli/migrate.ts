@@ -1,12 +1,11 @@
 /**
  * `clusterchart migrate legacy FILE`: imports a legacy (Restate 1.0-1.1) NodesConfiguration document into an empty
  * cluster stream. A lone live N0 is remapped to a valid id keeping its generation; N0 next to other live nodes is
- * refused (`MultiNodeCluster`) and nothing is written (DOMAIN.md §1).
+ * refused (`MultiNodeCluster`) and nothing is written.
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { CommandInputData } from '../domain/commands.js';
-import { printPlainNodeId } from '../domain/ids.js';
+import { type CommandInputData, printPlainNodeId } from '../index.js';
 import type { CliContext } from './context.js';
 import { already } from './format.js';
 import { usageError } from './output.js';

@@ -1,7 +1,6 @@
-/** `clusterchart nodes register | remove | list`: node identities and the nodes configuration (DOMAIN.md §0, §1, §3). */
+/** `clusterchart nodes register | remove | list`: node identities and the nodes configuration. */
 import type { Command } from 'commander';
-import { printGenerationalNodeId, printPlainNodeId } from '../domain/ids.js';
-import type { Role } from '../domain/states.js';
+import { printGenerationalNodeId, printPlainNodeId, type Role } from '../index.js';
 import type { CliContext } from './context.js';
 import { already, nodesJson, nodesText } from './format.js';
 import { parseBooleanArg, parseNodeIdArg, parseNodeIdList, parseRolesArg } from './parse.js';

@@ -1,7 +1,6 @@
-/** `clusterchart heartbeat | unreachable`: liveness observations (DOMAIN.md §3), written to the observations stream. */
+/** `clusterchart heartbeat | unreachable`: liveness observations, written to the observations stream. */
 import type { Command } from 'commander';
-import { printGenerationalNodeId, printPlainNodeId } from '../domain/ids.js';
-import type { RunMode } from '../domain/states.js';
+import { printGenerationalNodeId, printPlainNodeId, type RunMode } from '../index.js';
 import type { CliContext } from './context.js';
 import { already } from './format.js';
 import { parseGenerationalArg, parseNodeIdArg, parsePartitionsArg } from './parse.js';

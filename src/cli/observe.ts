@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { parseAsOfArg } from './parse.js';
-import { observeText, toObserveJson } from './views.js';
+import { observeText } from './views.js';
 
 export function register(program: Command, cli: CliContext): void {
   program
@@ -11,9 +11,7 @@ export function register(program: Command, cli: CliContext): void {
     .option('--as-of <position|iso>', 'the state as it was at a global position (inclusive) or at a time', parseAsOfArg)
     .action(
       cli.action(async (run, options: { asOf?: number | Date }) => {
-        const views = await run.views(options.asOf === undefined ? ['observed'] : []);
-        const view = options.asOf === undefined ? views.observed(run.now()) : await views.observedAsOf(options.asOf);
-        const json = toObserveJson(view);
+        const json = await (await run.reader()).observed(options.asOf === undefined ? { at: run.now() } : { asOf: options.asOf });
         run.out.data(json, () => observeText(json));
       }),
     );

@@ -1,10 +1,10 @@
 /**
  * How the CLI speaks: data on stdout (exactly one JSON document with `--json`, readable text otherwise), errors and
- * logs on stderr, and the exit-code contract of CLI.md: 0 done (including "already applied"), 1 refused by the
+ * logs on stderr, and the CLI's exit-code contract: 0 done (including "already applied"), 1 refused by the
  * domain or a failed check, 2 bad usage or an unreadable store.
  */
 import { CommanderError } from 'commander';
-import { ClusterchartError, type ErrorCode, isClusterchartError } from '../domain/errors.js';
+import { ClusterchartError, type ErrorCode, isClusterchartError } from '../index.js';
 
 export const EXIT_OK = 0;
 export const EXIT_REFUSED = 1;
@@ -51,7 +51,7 @@ export interface Output {
   data(json: unknown, text: () => string): void;
   /** Readable narration (the demo); ignored with --json. */
   say(text: string): void;
-  /** Reports a failure as CLI.md says: `{"error": {...}}` on stdout with --json, the message on stderr otherwise. */
+  /** Reports a failure: `{"error": {...}}` on stdout with --json, the message on stderr otherwise. */
   error(error: unknown): void;
 }
 

@@ -4,20 +4,21 @@
  * engine's to judge, so `--force-id 0` parses here and is refused by the domain with `ReservedNodeId` (exit 1).
  */
 import { InvalidArgumentError } from 'commander';
-import { isClusterchartError } from '../domain/errors.js';
-import { parseReplicationProperty, type ReplicationProperty } from '../domain/replication.js';
 import {
-  type ProviderKind,
-  type Role,
-  type RunMode,
-  type StorageState,
-  type WorkerState,
-  RUN_MODES,
+  isClusterchartError,
   parseProviderKind,
+  parseReplicationProperty,
   parseRole,
   parseStorageState,
   parseWorkerState,
-} from '../domain/states.js';
+  type ProviderKind,
+  type ReplicationProperty,
+  type Role,
+  RUN_MODES,
+  type RunMode,
+  type StorageState,
+  type WorkerState,
+} from '../index.js';
 
 /** Re-throws a domain parse error as a usage error carrying the domain's message. */
 function usage<T>(parse: () => T): T {

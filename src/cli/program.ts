@@ -1,5 +1,5 @@
 /**
- * The root `clusterchart` command: global options (CLI.md "Global manners"), error reporting and exit codes.
+ * The root `clusterchart` command: global options, error reporting and exit codes.
  * Command groups plug in through `register(program, cli)`; see main.ts for the list.
  */
 import { Command, CommanderError, Option } from 'commander';

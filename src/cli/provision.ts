@@ -1,7 +1,6 @@
-/** `clusterchart provision`: writes the cluster's initial configuration exactly once (DOMAIN.md §4). */
+/** `clusterchart provision`: writes the cluster's initial configuration exactly once. */
 import type { Command } from 'commander';
-import type { ProviderKind } from '../domain/states.js';
-import type { ReplicationProperty } from '../domain/replication.js';
+import type { ProviderKind, ReplicationProperty } from '../index.js';
 import type { CliContext } from './context.js';
 import { already, configText } from './format.js';
 import { usageError } from './output.js';

@@ -4,8 +4,7 @@
  * until SIGINT/SIGTERM. Read-only: it opens the store, never writes to it.
  */
 import type { Command } from 'commander';
-import { MACHINES } from '../../machines/index.js';
-import { isClusterchartError } from '../domain/errors.js';
+import { isClusterchartError, MACHINES } from '../index.js';
 import { startViewer } from '../view/server.js';
 import type { CliContext, Run } from './context.js';
 import { parseIntegerArg } from './parse.js';

@@ -1,14 +1,9 @@
 /**
- * The read views the CLI prints (observe, health, audit): the CLI.md JSON shapes, built by the projections'
- * own converters, and their readable twins.
+ * The read views the CLI prints (observe, health, audit): the JSON shapes the library's reader returns, printed as
+ * they are with --json, and their readable twins.
  */
-import { type AuditEntry } from '../../projections/audit-trail.js';
-import type { ClusterHealth } from '../../projections/health.js';
-import { type ObservedClusterStateJson, type ObservedClusterStateView, observedClusterStateToJson } from '../../projections/observed-cluster-state.js';
-import { replicationText } from './format.js';
+import { type AuditEntry, type ClusterHealth, type ObservedClusterStateJson, printReplicationProperty } from '../index.js';
 import { table } from './output.js';
-
-export const toObserveJson = (view: ObservedClusterStateView): ObservedClusterStateJson => observedClusterStateToJson(view);
 
 export function observeText(json: ObservedClusterStateJson): string {
   const alive = Object.values(json.aliveNodes);
@@ -31,10 +26,8 @@ export function observeText(json: ObservedClusterStateJson): string {
   return lines.join('\n');
 }
 
-/** CLI.md: `{healthy, metadata: {members, alive, quorum, ok}, logs: {replication, readWriteServers, nodeset, ok}}`, plus reasons. */
+/** `{healthy, metadata: {members, alive, quorum, ok}, logs: {replication, readWriteServers, nodeset, ok}}`, plus reasons. */
 export type HealthJson = ClusterHealth;
-
-export const toHealthJson = (health: ClusterHealth): HealthJson => health;
 
 export function healthText(health: HealthJson): string {
   const m = health.metadata;
@@ -42,7 +35,7 @@ export function healthText(health: HealthJson): string {
   const lines = [
     `${health.healthy ? 'HEALTHY' : 'UNHEALTHY'}`,
     `  metadata: ${m.alive} of ${m.members} members alive, quorum ${m.quorum}: ${m.ok ? 'ok' : 'NOT OK'}`,
-    `  logs:     ${l.provider ?? 'no provider'}${l.replication === null ? '' : `, replication ${replicationText(l.replication)}`}, ` +
+    `  logs:     ${l.provider ?? 'no provider'}${l.replication === null ? '' : `, replication ${printReplicationProperty(l.replication)}`}, ` +
       `${l.readWriteServers} ReadWrite log server(s), nodeset ${l.nodeset.length === 0 ? '(none)' : l.nodeset.join(', ')}: ${l.ok ? 'ok' : 'NOT OK'}`,
     ...health.reasons.map((r) => `  reason:   ${r}`),
     ...health.warnings.map((w) => `  warning:  ${w}`),
@@ -50,10 +43,8 @@ export function healthText(health: HealthJson): string {
   return lines.join('\n');
 }
 
-/** CLI.md: `[{position, revision, at, type, commandId, machine, node, from, to}, ...]` plus the projection's extra fields. */
+/** `[{position, revision, at, type, commandId, machine, node, from, to}, ...]` plus the projection's extra fields. */
 export type AuditJson = AuditEntry;
-
-export const toAuditJson = (entries: readonly AuditEntry[]): AuditJson[] => [...entries];
 
 export function auditText(entries: readonly AuditJson[]): string {
   if (entries.length === 0) return 'No audit entries match.';

@@ -1,9 +1,8 @@
 /** `clusterchart worker set-state`: worker state (Provisioning -> Active, Active <-> Draining, -> Disabled). */
 import type { Command } from 'commander';
-import { printPlainNodeId } from '../domain/ids.js';
-import type { WorkerState } from '../domain/states.js';
+import type { WorkerState } from '../index.js';
 import type { CliContext } from './context.js';
-import { already } from './format.js';
+import { stateChangeOutput } from './format.js';
 import { parseNodeIdArg, parseWorkerStateArg } from './parse.js';
 
 export function register(program: Command, cli: CliContext): void {
@@ -18,12 +17,8 @@ export function register(program: Command, cli: CliContext): void {
     .action(
       cli.action(async (run, node: number, state: WorkerState, options: { force?: boolean }) => {
         const result = await run.execute('SetWorkerState', { node, state, force: options.force === true });
-        const json = { node: printPlainNodeId(result.node), from: result.from, to: result.to, forced: result.forced, alreadyApplied: result.alreadyApplied };
-        run.out.data(json, () =>
-          json.from === json.to
-            ? `${json.node} already is ${json.to}: nothing to change.`
-            : `${json.node}: worker ${json.from} -> ${json.to}${json.forced ? ' (forced)' : ''}.${already(json.alreadyApplied)}`,
-        );
+        const { json, text } = stateChangeOutput(result, 'worker ');
+        run.out.data(json, text);
       }),
     );
 }

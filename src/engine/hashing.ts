@@ -5,7 +5,8 @@
  *   lost re-appends the SAME ids and every store (EventStoreDB included) recognises them.
  * - Every event stored by the engine carries `metadata.hash` = sha256 over the previous event's hash in its stream
  *   ('' for the first), its id, type, canonical JSON data, command id and time. Editing, dropping or reordering an
- *   event anywhere breaks every later link; `verifyHashChain` finds the first broken one.
+ *   event anywhere breaks every later link; `walkHashChain` is the one walk that checks it (`verifyHashChain`
+ *   stops at the first broken link, `verifyHistory` reports every problem).
  */
 import { createHash } from 'node:crypto';
 import type { RecordedEvent } from '../store/event-store.js';
@@ -69,6 +70,78 @@ export function chainHash(previous: string, event: ChainedFields): string {
     .digest('hex');
 }
 
+/** What is wrong with one link of a stream's chain. */
+export type ChainProblemCode = 'RevisionGap' | 'PositionOrder' | 'HashMismatch';
+export type ChainProblem = Readonly<{ code: ChainProblemCode; message: string }>;
+
+/** One event of a stream as the chain walk judged it. */
+export type ChainLink = Readonly<{
+  event: RecordedEvent;
+  /** The link this event should carry, computed from the link before it. */
+  expected: string;
+  /** The link it carries (`metadata.hash`), null when it has none. */
+  recorded: string | null;
+  /** Empty when the event is where it belongs and its link matches. */
+  problems: readonly ChainProblem[];
+}>;
+
+const describeEvent = (e: RecordedEvent): string => `${e.streamId}@${e.revision} (position ${e.position}, ${e.type})`;
+
+/**
+ * The one walk of a stream's hash chain, read forwards from revision 0 (or from `from.revision` + 1 when `from` gives
+ * the link of the event before the first one passed). Yields every event with what is wrong with it and goes on
+ * past a problem: the next link is computed from the link the event carries (or the expected one when it carries
+ * none), and the next revision from its revision, so one damaged event is reported once, not at every later one.
+ *
+ * @example
+ * for await (const link of walkHashChain(store.readStream('cluster-prod'))) for (const p of link.problems) console.error(p.code, p.message);
+ */
+export async function* walkHashChain(
+  events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>,
+  from: Readonly<{ revision: number; hash: string }> = { revision: -1, hash: '' },
+): AsyncGenerator<ChainLink> {
+  let previousLink = from.hash;
+  let expectedRevision = from.revision + 1;
+  let previousPosition = 0;
+  for await (const event of events) {
+    const problems: ChainProblem[] = [];
+    if (event.revision !== expectedRevision) {
+      problems.push({
+        code: 'RevisionGap',
+        message: `${describeEvent(event)}: expected revision ${expectedRevision}; ${event.revision - expectedRevision} event(s) before it are missing.`,
+      });
+    }
+    if (event.position <= previousPosition) {
+      problems.push({
+        code: 'PositionOrder',
+        message: `${describeEvent(event)} is stored before position ${previousPosition} of an earlier revision: events were moved or swapped.`,
+      });
+    }
+    const metadata = event.metadata as Record<string, unknown>;
+    const recorded = typeof metadata.hash === 'string' ? metadata.hash : null;
+    const expected = chainHash(previousLink, {
+      id: event.id,
+      type: event.type,
+      data: event.data,
+      commandId: typeof metadata.commandId === 'string' ? metadata.commandId : '',
+      at: typeof metadata.at === 'string' ? metadata.at : '',
+    });
+    if (recorded !== expected) {
+      problems.push({
+        code: 'HashMismatch',
+        message:
+          recorded === null
+            ? `${describeEvent(event)} has no hash: it was not written by the clusterchart engine.`
+            : `${describeEvent(event)} breaks the hash chain: it, or the event before it, was altered, removed or reordered.`,
+      });
+    }
+    yield { event, expected, recorded, problems };
+    previousLink = recorded ?? expected;
+    expectedRevision = event.revision + 1;
+    previousPosition = Math.max(previousPosition, event.position);
+  }
+}
+
 /** Outcome of `verifyHashChain`. `lastHash` is the link to continue from. */
 export type HashChainReport =
   | Readonly<{ ok: true; events: number; lastHash: string }>
@@ -85,8 +158,8 @@ export type HashChainReport =
     }>;
 
 /**
- * Checks the hash chain of ONE stream's events, read forwards from revision 0 (or from `from.revision` + 1 when
- * `from` gives the link of the event before the first one passed). Stops at the first broken link.
+ * Checks the hash chain of ONE stream (the `walkHashChain` walk) and stops at the first missing revision or broken
+ * link; `events` counts the events before it.
  *
  * @example
  * const report = await verifyHashChain(store.readStream(clusterStreamId('prod')));
@@ -96,40 +169,15 @@ export async function verifyHashChain(
   events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>,
   from: Readonly<{ revision: number; hash: string }> = { revision: -1, hash: '' },
 ): Promise<HashChainReport> {
-  let previous = from.hash;
-  let expectedRevision = from.revision + 1;
   let count = 0;
-  for await (const event of events) {
-    const metadata = event.metadata as Record<string, unknown>;
-    const recorded = typeof metadata.hash === 'string' ? metadata.hash : null;
-    const commandId = typeof metadata.commandId === 'string' ? metadata.commandId : '';
-    const at = typeof metadata.at === 'string' ? metadata.at : '';
-    const expected = chainHash(previous, { id: event.id, type: event.type, data: event.data, commandId, at });
-    const broken = (message: string): HashChainReport => ({
-      ok: false,
-      events: count,
-      streamId: event.streamId,
-      revision: event.revision,
-      position: event.position,
-      expected,
-      actual: recorded,
-      message,
-    });
-    if (event.revision !== expectedRevision) {
-      return broken(
-        `Stream ${event.streamId}: expected revision ${expectedRevision} but read ${event.revision} (position ${event.position}); an event is missing.`,
-      );
+  let lastHash = from.hash;
+  for await (const { event, expected, recorded, problems } of walkHashChain(events, from)) {
+    const broken = problems.find((p) => p.code !== 'PositionOrder');
+    if (broken !== undefined) {
+      return { ok: false, events: count, streamId: event.streamId, revision: event.revision, position: event.position, expected, actual: recorded, message: broken.message };
     }
-    if (recorded !== expected) {
-      return broken(
-        recorded === null
-          ? `Stream ${event.streamId} revision ${event.revision} (position ${event.position}, ${event.type}) has no hash: it was not written by the clusterchart engine.`
-          : `Stream ${event.streamId} revision ${event.revision} (position ${event.position}, ${event.type}) breaks the hash chain: the event or one before it was altered, removed or reordered.`,
-      );
-    }
-    previous = expected;
-    expectedRevision++;
+    lastHash = expected;
     count++;
   }
-  return { ok: true, events: count, lastHash: previous };
+  return { ok: true, events: count, lastHash };
 }

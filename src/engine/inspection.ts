@@ -2,17 +2,18 @@
  * Live inspection in the format of XState's inspection API, so `@statelyai/inspect` (createInspector,
  * createWebSocketInspector) shows the cluster's statecharts moving.
  *
- * Each (machine, node) pair is one actor, e.g. `prod:log-server:N3` (`prod:cluster-provisioning` for the cluster-wide
- * machine). Its actor ref carries the machine (`logic`), so the inspector receives the statechart definition with the
- * first `@xstate.actor` event. After every DURABLE append (never for a decision that might still be refused or
- * lost) each recorded transition yields `@xstate.event` (the machine input) and `@xstate.snapshot` (the recorded
- * to-state). Nothing here runs a machine: the states come from the events.
+ * Each (machine, node) pair is one actor named by `inspectionSessionId`, e.g. `prod:log-server:N3`
+ * (`prod:cluster-provisioning` for the cluster-wide machine). Its actor ref carries the machine (`logic`), so the
+ * inspector receives the statechart definition with the first `@xstate.actor` event. After every DURABLE append
+ * (never for a decision that might still be refused or lost) each recorded transition yields `@xstate.event` (the
+ * machine input) and `@xstate.snapshot` (the recorded to-state). Nothing here runs a machine: the states come from the events.
  */
 import type { ActorRefLike, AnyEventObject, AnyStateMachine, InspectionEvent, Observer, Snapshot } from 'xstate';
 import { MACHINES } from '../../machines/index.js';
 import type { ClusterState } from '../domain/cluster-state.js';
 import type { DomainEvent, MachineName } from '../domain/events.js';
 import { transitionOf } from '../domain/events.js';
+import { printPlainNodeId } from '../domain/ids.js';
 
 /**
  * Where inspection events go: a function, an observer (`{ next }`), or an `@statelyai/inspect` inspector
@@ -30,6 +31,19 @@ type InspectedSnapshot = Snapshot<unknown> & Readonly<{ value: string; context: 
 
 /** An actor ref that is only a name, a machine and the last recorded state (no actor runs). */
 type InspectedActorRef = ActorRefLike & Readonly<{ id: string; logic: AnyStateMachine; _parent: undefined }>;
+
+/**
+ * The session id of the inspected actor that stands for one machine of one node, or of the cluster (`node` null):
+ * `[CLUSTER:]MACHINE[:N3]`, e.g. `prod:log-server:N3`, `prod:cluster-provisioning`, or `log-server:N3` where no
+ * cluster is named (the viewer's relay, which shows one cluster). Every inspection adapter names actors with it.
+ *
+ * @example
+ * inspectionSessionId('log-server', 3, 'prod'); // 'prod:log-server:N3'
+ */
+export function inspectionSessionId(machine: string, node: number | null, cluster?: string): string {
+  const subject = node === null ? '' : `:${printPlainNodeId(node)}`;
+  return `${cluster === undefined ? '' : `${cluster}:`}${machine}${subject}`;
+}
 
 function toSink(target: InspectTarget): (event: InspectionEvent) => void {
   if (typeof target === 'function') return target;
@@ -92,7 +106,7 @@ export class Inspection {
   }
 
   #ensure(machine: MachineName, node: number | null, state: string): { ref: InspectedActorRef; snapshot: InspectedSnapshot } {
-    const sessionId = node === null ? `${this.#cluster}:${machine}` : `${this.#cluster}:${machine}:N${node}`;
+    const sessionId = inspectionSessionId(machine, node, this.#cluster);
     let actor = this.#actors.get(sessionId);
     if (actor === undefined) {
       const created: { ref: InspectedActorRef; snapshot: InspectedSnapshot } = {

@@ -13,7 +13,7 @@
 import { instance as vizInstance, type Viz } from '@viz-js/viz';
 import type { AnyStateMachine } from 'xstate';
 import { toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
-import { ClusterchartError } from '../domain/errors.js';
+import { ClusterchartError } from '../index.js';
 
 export const EXPORT_FORMATS = ['json', 'mermaid', 'dot', 'svg'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

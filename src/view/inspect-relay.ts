@@ -5,7 +5,8 @@
  * The relay behaves like `@statelyai/inspect/server`'s `createInspectorServer`: every message a client sends is
  * forwarded to the other clients, and the last `bufferSize` messages are replayed to a client that connects late.
  * On top of that the viewer publishes the transitions it reads from the store: each (machine, node) pair is an actor
- * whose session id is `machine:N3` (`machine:cluster` for cluster-wide machines).
+ * named as the engine's inspection names it (`inspectionSessionId` without a cluster): `machine:N3`, and `machine`
+ * alone for cluster-wide machines.
  *
  * Only loopback origins may connect (a browser page from any other site could otherwise read the relay).
  *
@@ -17,8 +18,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
 import type { AnyStateMachine } from 'xstate';
-import type { Transition } from '../domain/events.js';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { inspectionSessionId, parsePlainNodeId, type Transition } from '../index.js';
 
 export type InspectionRelayOptions = Readonly<{
   host?: string;
@@ -38,8 +39,11 @@ export interface InspectionRelay {
   readonly url: string;
   /** `http://HOST:PORT/`: the bridge page that shows the relayed actors in Stately's inspector. */
   readonly bridgeUrl: string;
-  /** Announces an actor for a subject in its current state (sent once per subject; later calls are ignored). */
-  announce(machine: string, subject: string, value: string): void;
+  /**
+   * Announces the actor of a machine for a node (`3` or `N3`; null: the cluster) in its current state (sent once per
+   * actor; later calls are ignored).
+   */
+  announce(machine: string, node: number | string | null, value: string): void;
   /** Publishes one recorded transition as `@xstate.event` + `@xstate.snapshot` (and `@xstate.actor` the first time). */
   publishTransition(transition: Transition): void;
   close(): Promise<void>;
@@ -118,14 +122,14 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
 
   const inspector = createInspector({ send: (event: StatelyInspectionEvent) => broadcast(JSON.stringify(event)) });
   const announced = new Set<string>();
-  const actorRef = (machine: string, subject: string, value: string) => {
-    const sessionId = `${machine}:${subject}`;
+  const actorRef = (machine: string, node: number | string | null, value: string) => {
+    const sessionId = inspectionSessionId(machine, typeof node === 'string' ? parsePlainNodeId(node) : node);
     const snapshot = { status: 'active' as const, value, context: {} };
     return { sessionId, id: sessionId, logic: options.machines[machine], send: () => undefined, getSnapshot: () => snapshot };
   };
 
-  const announce = (machine: string, subject: string, value: string): void => {
-    const ref = actorRef(machine, subject, value);
+  const announce = (machine: string, node: number | string | null, value: string): void => {
+    const ref = actorRef(machine, node, value);
     if (announced.has(ref.sessionId)) return;
     announced.add(ref.sessionId);
     inspector.actor(ref, ref.getSnapshot());
@@ -136,9 +140,8 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
     bridgeUrl: `http://${host}:${address.port}/`,
     announce,
     publishTransition(transition) {
-      const subject = transition.node === null ? 'cluster' : `N${transition.node}`;
-      announce(transition.machine, subject, transition.from);
-      const ref = actorRef(transition.machine, subject, transition.to);
+      announce(transition.machine, transition.node, transition.from);
+      const ref = actorRef(transition.machine, transition.node, transition.to);
       const event = { ...transition.input };
       inspector.event(ref, event);
       inspector.snapshot(ref, ref.getSnapshot(), { event });

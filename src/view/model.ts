@@ -2,9 +2,7 @@
  * What the viewer page shows, derived from the cluster aggregate: the node list, and for each statechart which
  * subjects (nodes, or the cluster itself) sit in which state. Plain JSON, sent to the page and rendered as text.
  */
-import type { ClusterState, LiveNode } from '../domain/cluster-state.js';
-import type { MachineName } from '../domain/events.js';
-import type { Role } from '../domain/states.js';
+import type { ClusterState, LiveNode, MachineName, Role } from '../index.js';
 
 export type NodeView = Readonly<{
   id: string;

@@ -1,8 +1,8 @@
 /**
  * The local viewer: a read-only node:http server (loopback by default) serving one self-contained page, the charts
  * rendered server-side, the nodes' states at any position of the cluster stream, and server-sent events for live
- * appends. It reads the store through a subscription (catch-up, then live; the sqlite adapter polls, so writes by
- * other processes show up too) and never writes.
+ * appends. It reads the store through the library's reader: a subscription (catch-up, then live; the sqlite adapter
+ * polls, so writes by other processes show up too) feeding the reader's `ClusterHistory`. It never writes.
  *
  * Security: every response carries a strict Content-Security-Policy (same-origin scripts and styles only, no inline
  * code, no framing); the page renders every datum with `textContent`. When bound to a loopback address, requests
@@ -12,16 +12,25 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { AnyStateMachine } from 'xstate';
-import { ClusterchartError, isClusterchartError } from '../domain/errors.js';
-import { clusterStreamId, transitionOf } from '../domain/events.js';
-import type { EventStore, RecordedEvent, Subscription } from '../store/event-store.js';
+import {
+  ClusterchartError,
+  type ClusterHistory,
+  type EventStore,
+  isClusterchartError,
+  MAX_TIMELINE_WINDOW,
+  openClusterReader,
+  type RecordedEvent,
+  type Subscription,
+  transitionOf,
+} from '../index.js';
 import { APP_CSS, APP_JS, PAGE_HTML } from './assets.js';
 import { machineStateNodes, renderSvg, stateElementId, toDot } from './export.js';
-import { ClusterHistory, MAX_TIMELINE_WINDOW } from './history.js';
+import { viewAfter } from './history.js';
 import { startInspectionRelay, type InspectionRelay } from './inspect-relay.js';
 
 export type ViewerOptions = Readonly<{
-  store: EventStore;
+  /** An open store (the caller closes it) or a store URL (opened here, closed with the viewer). */
+  store: EventStore | string;
   /** The cluster to show; when absent, the first cluster stream found in the store. */
   cluster?: string;
   /** Statecharts by machine name (the registry's, in the CLI). */
@@ -85,7 +94,9 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const charts = JSON.stringify(await renderCharts(options.machines));
   const machines = Object.fromEntries(Object.entries(options.machines).map(([name, entry]) => [name, entry.machine]));
 
-  let history: ClusterHistory | undefined = options.cluster === undefined ? undefined : new ClusterHistory(clusterStreamId(options.cluster), options.store);
+  const reader = await openClusterReader({ store: options.store, ...(options.cluster === undefined ? {} : { cluster: options.cluster }), logger });
+  const CLUSTER_STREAM = /^cluster-(.+)$/;
+  let history: ClusterHistory | undefined = options.cluster === undefined ? undefined : reader.history(options.cluster);
   let problem: string | null = null;
   let seenPosition = 0;
   const waiters = new Set<{ position: number; resolve: () => void }>();
@@ -102,14 +113,15 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     for (const response of streams) send(response, event, data);
   };
 
-  const clusterName = (): string | null => (history === undefined ? null : history.streamId.slice('cluster-'.length));
+  const clusterName = (): string | null => history?.cluster ?? null;
   /** What a page needs to draw the timeline: its length and the last entries (older ones on request). */
   const timeline = () => ({ cluster: clusterName(), count: history?.count ?? 0, recent: history?.recent ?? [], problem });
 
   const apply = (recorded: RecordedEvent): void => {
     let discovered = false;
-    if (history === undefined && recorded.streamId.startsWith('cluster-')) {
-      history = new ClusterHistory(recorded.streamId, options.store);
+    const discoveredCluster = history === undefined ? CLUSTER_STREAM.exec(recorded.streamId)?.[1] : undefined;
+    if (discoveredCluster !== undefined) {
+      history = reader.history(discoveredCluster);
       discovered = true;
     }
     if (history === undefined || problem !== null || recorded.streamId !== history.streamId) return;
@@ -140,7 +152,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     }
   };
 
-  const subscription: Subscription = options.store.subscribeToAll({}, ingest);
+  const subscription: Subscription = reader.subscribe(ingest);
   subscription.done.catch((error: unknown) => {
     problem = `the store subscription ended: ${error instanceof Error ? error.message : String(error)}`;
     logger?.error({ problem }, 'viewer subscription failed');
@@ -176,7 +188,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
         if (typeof revision === 'string' || typeof position === 'string') return badRequest(response, String(typeof revision === 'string' ? revision : position));
         if (history === undefined) return reply(response, 404, 'application/json', JSON.stringify({ error: { code: 'ClusterNotFound', message: 'The store holds no cluster yet.' } }));
         const count = revision !== undefined ? revision + 1 : position !== undefined ? history.countAtPosition(position) : history.count;
-        const view = await history.viewAfter(count);
+        const view = await viewAfter(history, count);
         const entry = count === 0 ? null : ((await history.entries(count - 1, count - 1))[0] ?? null);
         return reply(response, 200, 'application/json', JSON.stringify({ ...view, count: history.count, entry }));
       }
@@ -209,13 +221,22 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   }, 15_000);
   keepAlive.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => resolve());
+    });
+  } catch (error) {
+    // A viewer that cannot listen releases what it opened (the port may be taken).
+    clearInterval(keepAlive);
+    await subscription.stop();
+    await reader.close();
+    await relay?.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  logger?.info({ url: options.store.url }, 'viewer reading the store');
+  logger?.info({ url: reader.url }, 'viewer reading the store');
 
   return {
     url: `http://${shownHost}:${address.port}/`,
@@ -230,6 +251,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       for (const response of streams) response.end();
       streams.clear();
       await subscription.stop();
+      await reader.close();
       await relay?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,7 +5,8 @@ import { parseDomainEvent } from '../../src/domain/events.js';
 import type { Engine } from '../../src/engine/engine.js';
 import type { EventStore, RecordedEvent } from '../../src/store/event-store.js';
 import { createMemoryStore } from '../../src/store/memory.js';
-import { ClusterHistory, summarize } from '../../src/view/history.js';
+import { ClusterHistory, summarize } from '../../src/index.js';
+import { viewAfter } from '../../src/view/history.js';
 import { viewOf } from '../../src/view/model.js';
 import { startViewer, type Viewer } from '../../src/view/server.js';
 import { lastPosition, quiet, registryCharts, seedCluster } from './support/cluster.js';
@@ -32,7 +33,7 @@ describe('ClusterHistory', () => {
     ({ engine } = await seedCluster(store));
     for (let i = 0; i < 30; i++) await engine.registerNode({ name: `extra-${i}`, roles: ['worker'] });
     const recorded = await readCluster(store);
-    const history = new ClusterHistory('cluster-demo', store, { recent: 10 });
+    const history = new ClusterHistory(store, 'demo', { recent: 10 });
     for (const event of recorded) history.add(event);
 
     expect(history.count).toBe(recorded.length);
@@ -48,7 +49,7 @@ describe('ClusterHistory', () => {
 
     for (const count of [0, 1, 7, 20, recorded.length - 1, recorded.length]) {
       const expected = viewOf(foldEvents(emptyClusterState(), events.slice(0, count)), recorded[count - 1]?.position ?? 0);
-      expect(await history.viewAfter(count)).toEqual(expected);
+      expect(await viewAfter(history, count)).toEqual(expected);
     }
     expect(history.countAtPosition(recorded[6]!.position)).toBe(7);
     expect(history.countAtPosition(0)).toBe(0);
@@ -58,7 +59,7 @@ describe('ClusterHistory', () => {
     store = createMemoryStore();
     ({ engine } = await seedCluster(store));
     const [first, second] = await readCluster(store);
-    const history = new ClusterHistory('cluster-demo', store);
+    const history = new ClusterHistory(store, 'demo');
     history.add(first!);
     expect(() => history.add({ ...second!, revision: 5 })).toThrow(expect.objectContaining({ code: 'HistoryInvalid' }));
   });
