@@ -76,9 +76,36 @@ export interface Subscription {
   readonly done: Promise<void>;
 }
 
+/**
+ * What one append may hold on a store whose server bounds its requests (etcd: operations per transaction and bytes
+ * per request). An append over either limit is refused with `AppendTooLarge` (context: `limit`, `max`, `actual`)
+ * and writes nothing; writers that batch (the engine's group commit) split their batches to fit.
+ */
+export type StoreLimits = Readonly<{
+  /** Most events in one `appendToStream` call. */
+  maxEventsPerAppend: number;
+  /** Most bytes in one `appendToStream` call, counted as `appendSize` counts them. */
+  maxBytesPerAppend: number;
+}>;
+
+/**
+ * The size of an append as `StoreLimits.maxBytesPerAppend` counts it: for every event, the UTF-8 bytes of its id,
+ * its type, `JSON.stringify(data)` and `JSON.stringify(metadata)`.
+ */
+export function appendSize(events: readonly EventData[]): number {
+  let bytes = 0;
+  for (const e of events) {
+    bytes += Buffer.byteLength(e.id, 'utf8') + Buffer.byteLength(e.type, 'utf8');
+    bytes += Buffer.byteLength(JSON.stringify(e.data) ?? '', 'utf8') + Buffer.byteLength(JSON.stringify(e.metadata) ?? '', 'utf8');
+  }
+  return bytes;
+}
+
 export interface EventStore {
   /** The URL the store was opened from, with any credentials removed (safe to log). */
   readonly url: string;
+  /** The store's limits per append; absent: unbounded (memory, sqlite). */
+  readonly limits?: StoreLimits;
   appendToStream(streamId: string, events: readonly EventData[], options?: Readonly<{ expectedRevision?: ExpectedRevision }>): Promise<AppendResult>;
   /** Events of one stream; a missing stream yields nothing. */
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
