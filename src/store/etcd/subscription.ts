@@ -91,11 +91,13 @@ export class EtcdSubscription implements Subscription {
 
   async #run(checkpoint: number): Promise<void> {
     let last = checkpoint;
+    /** Where the next range read starts: past `last` when a page ended with transactions it had already delivered. */
+    let cursor = checkpoint;
     let backoff = BACKOFF_MIN_MS;
     while (!this.#stopped) {
       let page: AllPage;
       try {
-        page = await this.#source.readPage(last, this.#source.pageSize);
+        page = await this.#source.readPage(cursor, this.#source.pageSize);
       } catch (error) {
         if (this.#stopped) return;
         const translated = this.#source.translate(error);
@@ -110,8 +112,11 @@ export class EtcdSubscription implements Subscription {
         if (!(await this.#deliver(event))) return;
         last = event.position;
       }
-      if (page.more || this.#stopped) continue;
+      if (this.#stopped) return;
+      cursor = Math.max(last, page.after);
+      if (page.more) continue;
       last = await this.#follow(page.revision + 1, last);
+      cursor = last;
     }
   }
 
