@@ -276,3 +276,33 @@ describe.skipIf(skip !== undefined)('etcd store under faults', () => {
     expect(JSON.stringify(bad)).not.toContain(secret);
   });
 });
+
+// Last: it turns authentication on for the shared cluster.
+describe.skipIf(skip !== undefined)('etcd store with authentication', () => {
+  it('works with a user limited to its prefix; a wrong password or prefix is StoreUnavailable without the secret', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const ctl = (...args: string[]) =>
+      execFileSync('/usr/bin/etcdctl', [`--endpoints=${cluster.endpoints.join(',')}`, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, stdio: 'pipe' });
+    const secret = 'Pw-for-clusterchart-7';
+    ctl('user', 'add', 'root:root-pw');
+    ctl('user', 'add', `cc:${secret}`);
+    ctl('role', 'add', 'cc');
+    ctl('role', 'grant-permission', 'cc', '--prefix=true', 'readwrite', 'authed/');
+    ctl('user', 'grant-role', 'cc', 'cc');
+    ctl('auth', 'enable');
+    const withUser = (password: string, prefixPath: string) => cluster.url(prefixPath).replace('etcd://', `etcd://cc:${password}@`);
+    const store = await openEtcdStore(withUser(secret, 'authed'));
+    try {
+      expect(store.url).not.toContain(secret);
+      expect((await store.appendToStream('s', [event('A')], { expectedRevision: 'no-stream' })).nextRevision).toBe(0);
+      expect((await collect(store.readAll())).map((e) => e.type)).toEqual(['A']);
+    } finally {
+      await store.close();
+    }
+    for (const url of [withUser('wrong-password', 'authed'), withUser(secret, 'elsewhere')]) {
+      const error = await refusal(openEtcdStore(url), 'StoreUnavailable');
+      expect(error.context).toMatchObject({ reason: 'auth' });
+      expect(`${error.message} ${JSON.stringify(error)} ${String(error.stack)}`).not.toContain(secret);
+    }
+  });
+});
