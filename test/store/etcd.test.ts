@@ -2,12 +2,17 @@
  * The etcd store on a real 3-member etcd cluster (started here on loopback, removed afterwards): the whole
  * conformance suite, one key prefix per test, then faults: the leader SIGKILLed under appends and under a
  * subscription, a compaction under a subscription, a SIGSTOPped follower, the server's own limits, and
- * credentials that never reach a message.
+ * credentials that never reach a message. The subscription loop's hand-over from a broken watch to a range read is
+ * also driven step by step against a scripted source (no cluster needed).
  */
+import { EventEmitter } from 'node:events';
+import type { IKeyValue, Watcher } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isClusterchartError } from '../../src/domain/errors.js';
+import { ClusterchartError, isClusterchartError } from '../../src/domain/errors.js';
 import type { EventData, EventStore, RecordedEvent } from '../../src/store/event-store.js';
 import { openEtcdStore, parseEtcdUrl, POSITION_SCALE } from '../../src/store/etcd/index.js';
+import type { AllPage } from '../../src/store/etcd/store.js';
+import { EtcdSubscription } from '../../src/store/etcd/subscription.js';
 import { openStore, parseStoreUrl } from '../../src/store/open-store.js';
 import { collect, describeEventStoreConformance, event, refusal, waitFor } from './conformance.js';
 import { etcdUnavailableReason, startEtcdCluster, type EtcdCluster, type MemberName } from './support/etcd-cluster.js';
@@ -304,5 +309,61 @@ describe.skipIf(skip !== undefined)('etcd store with authentication', () => {
       expect(error.context).toMatchObject({ reason: 'auth' });
       expect(`${error.message} ${JSON.stringify(error)} ${String(error.stack)}`).not.toContain(secret);
     }
+  });
+});
+
+const ev = (position: number): RecordedEvent => ({ id: `id-${position}`, type: 'E', data: {}, metadata: {}, streamId: 's', revision: position, position });
+const kvOf = (e: RecordedEvent) => ({ kv: e as unknown as IKeyValue, type: 'Put' as const });
+
+class FakeWatcher extends EventEmitter {
+  cancelled = false;
+  cancel(): Promise<void> {
+    this.cancelled = true;
+    return Promise.resolve();
+  }
+}
+
+describe('etcd subscription loop (scripted source)', () => {
+  it('resumes by range read after a compacted or disconnected watch: no gap, no duplicate', async () => {
+    const stored: RecordedEvent[] = Array.from({ length: 10 }, (_, i) => ev(i + 1));
+    const watchers: { from: number; watcher: FakeWatcher }[] = [];
+    let unavailable = 2;
+    const source = {
+      readPage: (after: number, limit: number): Promise<AllPage> => {
+        if (watchers.length === 1 && unavailable-- > 0) return Promise.reject(new Error('14 UNAVAILABLE: no leader'));
+        const events = stored.filter((e) => e.position > after).slice(0, limit);
+        const more = stored.filter((e) => e.position > after).length > limit;
+        return Promise.resolve({ events, revision: stored.length, more, after: events.at(-1)?.position ?? after });
+      },
+      watch: (from: number) => {
+        const watcher = new FakeWatcher();
+        watchers.push({ from, watcher });
+        return watcher as unknown as Watcher;
+      },
+      decode: (kv: IKeyValue) => kv as unknown as RecordedEvent,
+      translate: (error: unknown) => new ClusterchartError('StoreUnavailable', String(error)),
+      pageSize: 4,
+    };
+    const seen: number[] = [];
+    const sub = new EtcdSubscription(source, { fromPosition: 2 }, (e) => void seen.push(e.position), () => undefined);
+    await waitFor(() => watchers.length === 1);
+    expect(watchers[0]!.from).toBe(11);
+    stored.push(ev(11), ev(12));
+    watchers[0]!.watcher.emit('data', { events: [kvOf(ev(12)), kvOf(ev(11))] });
+    await waitFor(() => seen.length === 10);
+    // Written while the watch is broken: the watch never sends them; the range read must.
+    stored.push(ev(13), ev(14), ev(15));
+    watchers[0]!.watcher.emit('error', new Error('Watcher canceled: mvcc: required revision has been compacted'));
+    await waitFor(() => watchers.length === 2);
+    expect(watchers[0]!.watcher.cancelled).toBe(true);
+    expect(watchers[1]!.from).toBe(16);
+    // A replay overlapping what was delivered is dropped.
+    stored.push(ev(16));
+    watchers[1]!.watcher.emit('data', { events: [kvOf(ev(14)), kvOf(ev(15)), kvOf(ev(16))] });
+    watchers[1]!.watcher.emit('disconnected', new Error('14 UNAVAILABLE: member died'));
+    await waitFor(() => watchers.length === 3);
+    await sub.stop();
+    expect(seen).toEqual(Array.from({ length: 14 }, (_, i) => i + 3));
+    expect(unavailable).toBeLessThan(0);
   });
 });
