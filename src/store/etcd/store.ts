@@ -114,9 +114,10 @@ async function createClient(location: EtcdLocation): Promise<Etcd3> {
     grpcOptions: {
       // Events up to the request limit, pages of many: no response cap below what a page can hold.
       'grpc.max_receive_message_length': -1,
-      // Detects a member that stopped answering (SIGSTOP, partition) on an idle watch stream.
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
+      // Detects a member that stopped answering (SIGSTOP, partition) under a watch stream: a ping every 5 s
+      // (the most etcd accepts by default) unanswered within the call timeout breaks the connection.
+      'grpc.keepalive_time_ms': 5_000,
+      'grpc.keepalive_timeout_ms': timeout,
     },
   });
 }
