@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { IKeyValue, Watcher } from 'etcd3';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterchartError, isClusterchartError } from '../../src/domain/errors.js';
 import type { EventData, EventStore, RecordedEvent } from '../../src/store/event-store.js';
@@ -14,6 +15,18 @@ import { openEtcdStore, parseEtcdUrl, POSITION_SCALE } from '../../src/store/etc
 import type { AllPage } from '../../src/store/etcd/store.js';
 import { EtcdSubscription } from '../../src/store/etcd/subscription.js';
 import { openStore, parseStoreUrl } from '../../src/store/open-store.js';
+import {
+  clusterStreamId,
+  createEngine,
+  createLossyStore,
+  emptyClusterState,
+  foldEvents,
+  observationsStreamId,
+  parseDomainEvent,
+  seededRandom,
+  verifyHashChain,
+  type ExecuteInput,
+} from '../../src/index.js';
 import { collect, describeEventStoreConformance, event, refusal, waitFor } from './conformance.js';
 import { etcdUnavailableReason, startEtcdCluster, type EtcdCluster, type MemberName } from './support/etcd-cluster.js';
 
@@ -279,6 +292,105 @@ describe.skipIf(skip !== undefined)('etcd store under faults', () => {
     const bad = await refusal(openStore(`etcd://alice:${secret}@host/x?nope=1`), 'InvalidInput');
     expect(bad.message).not.toContain(secret);
     expect(JSON.stringify(bad)).not.toContain(secret);
+  });
+});
+
+describe.skipIf(skip !== undefined)('engines on etcd', () => {
+  it('two engines, 20% lost responses, the leader SIGKILLed mid-run: nothing recorded twice, one consistent history', async () => {
+    const url = `${cluster.url(prefix('engines'))}?callTimeoutMs=1500`;
+    const [innerA, innerB] = await Promise.all([openEtcdStore(url), openEtcdStore(url)]);
+    const silent = pino({ level: 'silent' });
+    const lossyA = createLossyStore(innerA, { lostResponseRate: 0.2, random: seededRandom(7) });
+    const lossyB = createLossyStore(innerB, { lostResponseRate: 0.2, random: seededRandom(13) });
+    const setup = await createEngine({ store: innerA, cluster: 'test', logger: silent });
+    await setup.provision();
+    await setup.close();
+    const engines = await Promise.all([lossyA, lossyB].map((l) => createEngine({ store: l.store, cluster: 'test', logger: silent, snapshotEvery: 100 })));
+    const told: { commandId: string; id: number; generation: number }[] = [];
+    const spurious: string[] = [];
+    let refusedByDomain = 0;
+    const random = seededRandom(99);
+    const perEngine = 120;
+    let killed = false;
+    let restarted: Promise<void> = Promise.resolve();
+    // Eight callers per engine: group-commit batches stay within the store's 63 events per append.
+    const callers = engines.flatMap((engine, w) =>
+      Array.from({ length: 8 }, async (_, c) => {
+        const mine: { id: number; generation: number; name: string }[] = [];
+        for (let i = 0; i < perEngine / 8; i++) {
+          const commandId = `w${w}-c${c}-${i}`;
+          const node = mine[Math.floor(random() * mine.length)];
+          const r = random();
+          const input: ExecuteInput =
+            node === undefined || r < 0.3
+              ? { type: 'RegisterNode', data: { name: `w${w}-n${c}-${i}`, roles: ['worker', 'log-server'] }, commandId }
+              : r < 0.6
+                ? { type: 'RecordHeartbeat', data: { node: { id: node.id, generation: node.generation }, at: '2026-01-01T00:00:01.000Z', partitions: {} }, commandId }
+                : r < 0.8
+                  ? { type: 'SetWorkerState', data: { node: node.id, state: random() < 0.5 ? 'Active' : 'Draining' }, commandId }
+                  : { type: 'ProvisionLogServer', data: { node: node.id, marker: { nodeId: node.id, markerId: `${node.name}-disk`, createdAt: '2026-01-01T00:00:00.000Z' } }, commandId };
+          try {
+            const result = (await engine.execute(input)) as unknown as { node?: { id: number; generation: number } };
+            if (input.type === 'RegisterNode' && result.node !== undefined) {
+              told.push({ commandId, ...result.node });
+              mine.push({ ...result.node, name: (input.data as { name: string }).name });
+            }
+            // A caller that retries with the same id gets the original outcome back.
+            if (random() < 0.1) await engine.execute(input);
+          } catch (error) {
+            if (isClusterchartError(error) && !['TooManyConflicts', 'StoreUnavailable', 'WrongExpectedVersion', 'DuplicateEventId', 'AppendTooLarge'].includes(error.code)) refusedByDomain++;
+            else spurious.push(`${input.type} ${commandId}: ${String(error)}`);
+          }
+          if (!killed && told.length >= 40) {
+            killed = true;
+            const leader = await cluster.leader();
+            await cluster.kill(leader, 'SIGKILL');
+            restarted = sleep(500).then(() => cluster.restart(leader));
+          }
+        }
+      }),
+    );
+    await Promise.all(callers);
+    await Promise.all(engines.map((e) => e.close()));
+    await restarted;
+    expect(killed).toBe(true);
+
+    const readStream = async (stream: string) => collect(innerA.readStream(stream));
+    const clusterEvents = await readStream(clusterStreamId('test'));
+    const observations = await readStream(observationsStreamId('test'));
+    const runs = new Map<string, number>();
+    let previous: string | null = null;
+    for (const e of [...clusterEvents, ...observations]) {
+      const commandId = (e.metadata as { commandId: string }).commandId;
+      if (commandId !== previous) runs.set(commandId, (runs.get(commandId) ?? 0) + 1);
+      previous = commandId;
+    }
+    const registered = clusterEvents.filter((e) => e.type === 'NodeRegistered').map((e) => (e.data as { nodeId: number }).nodeId);
+    const byCommand = new Map(clusterEvents.filter((e) => e.type === 'NodeRegistered').map((e) => [(e.metadata as { commandId: string }).commandId, e.data as { nodeId: number; generation: number }]));
+    const fresh = await createEngine({ store: innerA, cluster: 'test', logger: silent });
+    const freshState = fresh.state();
+    await fresh.close();
+    const summary = {
+      commands: 2 * perEngine,
+      registered: registered.length,
+      refusedByDomain,
+      lostResponses: lossyA.stats.lostResponses + lossyB.stats.lostResponses,
+      appends: lossyA.stats.appends + lossyB.stats.appends,
+      clusterEvents: clusterEvents.length,
+      observationEvents: observations.length,
+    };
+    console.log(`engines on etcd: ${JSON.stringify(summary)}`);
+    await Promise.all([innerA.close(), innerB.close()]);
+
+    expect(spurious).toEqual([]);
+    expect([...runs].filter(([, count]) => count > 1)).toEqual([]);
+    expect(new Set(registered).size).toBe(registered.length);
+    expect(told.filter((t) => byCommand.get(t.commandId)?.nodeId !== t.id)).toEqual([]);
+    expect(clusterEvents.map((e) => e.revision)).toEqual([...clusterEvents.keys()]);
+    expect(await verifyHashChain(clusterEvents)).toMatchObject({ ok: true, events: clusterEvents.length });
+    expect(await verifyHashChain(observations)).toMatchObject({ ok: true, events: observations.length });
+    expect(freshState).toEqual(foldEvents(emptyClusterState(), clusterEvents.map((e) => parseDomainEvent(e))));
+    expect(summary.lostResponses).toBeGreaterThan(10);
   });
 });
 
