@@ -162,12 +162,12 @@ describe.skipIf(skip !== undefined)('etcd store under faults', () => {
       const leader = await cluster.leader();
       await cluster.kill(leader, 'SIGKILL');
       const atKill = acknowledged.length;
-      await waitFor(() => acknowledged.length >= atKill + 20, 'appends without the old leader');
+      await waitFor(() => acknowledged.length >= atKill + 10, 'appends without the old leader');
       const newLeader = await cluster.leader();
       expect(newLeader).not.toBe(leader);
       await cluster.restart(leader);
       const atRestart = acknowledged.length;
-      await waitFor(() => acknowledged.length >= atRestart + 20, 'appends after the restart');
+      await waitFor(() => acknowledged.length >= atRestart + 10, 'appends after the restart');
       running = false;
       await Promise.all(writers);
 
@@ -206,19 +206,19 @@ describe.skipIf(skip !== undefined)('etcd store under faults', () => {
       }
     };
     try {
-      await write(30);
+      await write(20);
       await waitFor(() => seen.length === written, 'live delivery');
       // Every member, the leader first: whichever one the watch stream is connected to dies at some point.
       const order: MemberName[] = [await cluster.leader()];
       for (const m of ['m1', 'm2', 'm3'] as const) if (!order.includes(m)) order.push(m);
       for (const member of order) {
         await cluster.kill(member, 'SIGKILL');
-        await write(15);
+        await write(10);
         await cluster.restart(member);
-        await write(5);
+        await write(4);
       }
       const compactedAt = await cluster.compact();
-      await write(20);
+      await write(10);
       await waitFor(() => seen.length === written, 'delivery after faults');
       await sub.stop();
       const all = await collect(store.readAll());
@@ -249,16 +249,16 @@ describe.skipIf(skip !== undefined)('etcd store under faults', () => {
       await appendUntilAcknowledged(store, 's', [event('Before')], 'no-stream', log);
       await cluster.kill(follower, 'SIGSTOP');
       const started = Date.now();
-      for (let i = 0; i < 15; i++) await appendUntilAcknowledged(store, 's', [event(`During${i}`)], i, log);
-      expect((await collect(store.readStream('s'))).length).toBe(16);
+      for (let i = 0; i < 10; i++) await appendUntilAcknowledged(store, 's', [event(`During${i}`)], i, log);
+      expect((await collect(store.readStream('s'))).length).toBe(11);
       const during = Date.now() - started;
-      await waitFor(() => seen.length === 16, 'delivery while a follower is stopped');
+      await waitFor(() => seen.length === 11, 'delivery while a follower is stopped');
       await cluster.kill(follower, 'SIGCONT');
       await cluster.waitHealthy();
-      await appendUntilAcknowledged(store, 's', [event('After')], 15, log);
-      await waitFor(() => seen.length === 17, 'delivery after SIGCONT');
-      expect(seen.map((e) => e.revision)).toEqual([...Array(17).keys()]);
-      console.log(`SIGSTOP ${follower}: 15 appends in ${during} ms, ${log.unavailable} StoreUnavailable retried`);
+      await appendUntilAcknowledged(store, 's', [event('After')], 10, log);
+      await waitFor(() => seen.length === 12, 'delivery after SIGCONT');
+      expect(seen.map((e) => e.revision)).toEqual([...Array(12).keys()]);
+      console.log(`SIGSTOP ${follower}: 10 appends in ${during} ms, ${log.unavailable} StoreUnavailable retried`);
     } finally {
       await cluster.kill(follower, 'SIGCONT').catch(() => undefined);
       await sub.stop();

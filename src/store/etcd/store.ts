@@ -10,7 +10,9 @@
  *   original result, nothing written), `DuplicateEventId`, or `WrongExpectedVersion`. 'any' / 'exists' retry the
  *   transaction when only the head moved;
  * - revisions are dense (the head is compared, so event keys are written exactly at head + 1...);
- * - positions: `createRevision * 1024 + index` (layout.ts); `readAll` pages by create revision;
+ * - positions: `createRevision * 1024 + index` (layout.ts); `readAll` pages by create revision. etcd evaluates
+ *   that filter (and the sort) over every event key of the prefix for each page, so a catch-up read costs the
+ *   store's size per page on the server; live subscriptions follow a watch and do not scan;
  * - limits: `2n + 1` puts must fit `--max-txn-ops` (default 128: 63 events) and the request `--max-request-bytes`
  *   (default 1.5 MiB); larger appends are refused with `AppendTooLarge` before anything is sent;
  * - every client error goes through `translateEtcdError` (errors.ts); every unary call has a deadline, and the

@@ -127,22 +127,25 @@ export async function startEtcdCluster(): Promise<EtcdCluster> {
     m.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
+  /** Each running member's own view (its id and the leader it follows), asked in parallel. */
   async function status(): Promise<{ member: MemberName; id: string; leader: string }[]> {
-    const out: { member: MemberName; id: string; leader: string }[] = [];
-    for (const m of members) {
-      if (m.process === undefined || m.process.exitCode !== null || m.process.signalCode !== null) continue;
-      try {
-        const { stdout } = await run(ETCDCTL_BINARY, [`--endpoints=127.0.0.1:${m.clientPort}`, '--command-timeout=1s', '--dial-timeout=1s', 'endpoint', 'status', '-w', 'json'], {
-          env: { ...process.env, ETCDCTL_API: '3' },
-          timeout: 3000,
-        });
-        const [entry] = JSON.parse(stdout) as { Status: { header: { member_id: number | string }; leader: number | string } }[];
-        if (entry !== undefined) out.push({ member: m.name, id: String(entry.Status.header.member_id), leader: String(entry.Status.leader) });
-      } catch {
-        // Not answering (starting, stopped, or without quorum): not counted.
-      }
-    }
-    return out;
+    const running = members.filter((m) => m.process !== undefined && m.process.exitCode === null && m.process.signalCode === null);
+    const answers = await Promise.all(
+      running.map(async (m) => {
+        try {
+          const { stdout } = await run(ETCDCTL_BINARY, [`--endpoints=127.0.0.1:${m.clientPort}`, '--command-timeout=1s', '--dial-timeout=1s', 'endpoint', 'status', '-w', 'json'], {
+            env: { ...process.env, ETCDCTL_API: '3' },
+            timeout: 3000,
+          });
+          const [entry] = JSON.parse(stdout) as { Status: { header: { member_id: number | string }; leader: number | string } }[];
+          return entry === undefined ? undefined : { member: m.name, id: String(entry.Status.header.member_id), leader: String(entry.Status.leader) };
+        } catch {
+          // Not answering (starting, stopped, or without quorum): not counted.
+          return undefined;
+        }
+      }),
+    );
+    return answers.filter((a) => a !== undefined);
   }
 
   async function waitHealthy(timeoutMs = 20_000): Promise<void> {
