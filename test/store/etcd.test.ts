@@ -93,6 +93,7 @@ describe.skipIf(skip !== undefined)('etcd store on a real cluster', () => {
       const tooBig = await refusal(store.appendToStream('s', [event('Big', { blob: 'x'.repeat(1_400_000) })], { expectedRevision: 'no-stream' }), 'AppendTooLarge');
       expect(tooBig.context).toMatchObject({ limit: 'maxBytesPerAppend' });
       expect(await store.streamRevision('s')).toBe(-1);
+      await refusal(store.appendToStream('lone-\ud800', [event('E')]), 'InvalidInput');
       expect((await store.appendToStream('s', Array.from({ length: 63 }, () => event('E')), { expectedRevision: 'no-stream' })).nextRevision).toBe(62);
     } finally {
       await store.close();

@@ -129,17 +129,17 @@ export class Keys {
   }
 
   event(streamId: string, revision: number): Buffer {
-    return Buffer.from(`${this.#prefix}/s/${encodeURIComponent(streamId)}/${String(revision).padStart(16, '0')}`);
+    return Buffer.from(`${this.#prefix}/s/${encodeStream(streamId)}/${String(revision).padStart(16, '0')}`);
   }
 
   /** First key of a stream's events, and the first key after them. */
   streamRange(streamId: string): { start: Buffer; end: Buffer } {
-    const base = `${this.#prefix}/s/${encodeURIComponent(streamId)}`;
+    const base = `${this.#prefix}/s/${encodeStream(streamId)}`;
     return { start: Buffer.from(`${base}/`), end: Buffer.from(`${base}0`) };
   }
 
   head(streamId: string): Buffer {
-    return Buffer.from(`${this.#prefix}/h/${encodeURIComponent(streamId)}`);
+    return Buffer.from(`${this.#prefix}/h/${encodeStream(streamId)}`);
   }
 
   id(eventId: string): Buffer {
@@ -154,6 +154,17 @@ export class Keys {
     const slash = text.lastIndexOf('/');
     if (slash < start) return undefined;
     return { streamId: decodeURIComponent(text.slice(start, slash)), revision: Number(text.slice(slash + 1)) };
+  }
+}
+
+/** The stream id as a key segment; an id that is not well-formed Unicode (a lone surrogate) has no UTF-8 form. */
+function encodeStream(streamId: string): string {
+  try {
+    return encodeURIComponent(streamId);
+  } catch {
+    throw new ClusterchartError('InvalidInput', `Stream id ${JSON.stringify(streamId.slice(0, 100))} is not well-formed Unicode (it holds a lone surrogate); the etcd store cannot key it.`, {
+      stream: streamId.slice(0, 100),
+    });
   }
 }
 
