@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterchartError, isClusterchartError } from '../../src/domain/errors.js';
 import type { EventData, EventStore, RecordedEvent } from '../../src/store/event-store.js';
-import { openEtcdStore, parseEtcdUrl, POSITION_SCALE } from '../../src/store/etcd/index.js';
+import { etcdLimits, openEtcdStore, parseEtcdUrl, POSITION_SCALE, toPosition, translateEtcdError } from '../../src/store/etcd/index.js';
 import type { AllPage } from '../../src/store/etcd/store.js';
 import { EtcdSubscription } from '../../src/store/etcd/subscription.js';
 import { openStore, parseStoreUrl } from '../../src/store/open-store.js';
@@ -478,5 +478,34 @@ describe('etcd subscription loop (scripted source)', () => {
     await sub.stop();
     expect(seen).toEqual(Array.from({ length: 14 }, (_, i) => i + 3));
     expect(unavailable).toBeLessThan(0);
+  });
+});
+
+describe('etcd mapping (no cluster)', () => {
+  const grpc = (code: number, message: string) => Object.assign(new Error(message), { code });
+  const ctx = { url: 'etcd://h:2379/p', operation: 'append' as const, stream: 's' };
+
+  it('translates driver errors in one place: limits, auth, bad input, and everything else unavailable', () => {
+    expect(translateEtcdError(grpc(3, 'etcdserver: too many operations in txn request'), ctx)).toMatchObject({ code: 'AppendTooLarge', context: { limit: 'maxEventsPerAppend' } });
+    expect(translateEtcdError(grpc(3, 'etcdserver: request is too large'), ctx)).toMatchObject({ code: 'AppendTooLarge', context: { limit: 'maxBytesPerAppend' } });
+    expect(translateEtcdError(grpc(3, 'etcdserver: authentication failed, invalid user ID or password'), ctx)).toMatchObject({ code: 'StoreUnavailable', context: { reason: 'auth' } });
+    expect(translateEtcdError(grpc(7, 'etcdserver: permission denied'), ctx)).toMatchObject({ code: 'StoreUnavailable', context: { reason: 'auth' } });
+    expect(translateEtcdError(grpc(3, 'invalid key'), ctx).code).toBe('InvalidInput');
+    for (const error of [grpc(14, 'etcdserver: leader changed'), grpc(14, 'No connection established'), grpc(4, 'Deadline exceeded'), new Error('Breaker is open')]) {
+      const translated = translateEtcdError(error, ctx);
+      expect(translated.code).toBe('StoreUnavailable');
+      expect(translated.message).toMatch(/may or may not have committed/);
+    }
+    const own = new ClusterchartError('WrongExpectedVersion', 'x');
+    expect(translateEtcdError(own, ctx)).toBe(own);
+    expect(translateEtcdError(new Error('dial etcd://bob:hunter2@h:2379 failed'), ctx).message).not.toContain('hunter2');
+  });
+
+  it('limits follow the server settings; positions stay exact integers', () => {
+    expect(etcdLimits({ maxTxnOps: 128, maxRequestBytes: 1_572_864 })).toEqual({ maxEventsPerAppend: 63, maxBytesPerAppend: 1_310_720 });
+    expect(etcdLimits({ maxTxnOps: 10_000, maxRequestBytes: 10 * 1024 * 1024 }).maxEventsPerAppend).toBe(1024);
+    expect(toPosition(2, 0, 'u')).toBe(2048);
+    expect(Number.isSafeInteger(toPosition(2 ** 43 - 1, 1023, 'u'))).toBe(true);
+    expect(() => toPosition(2 ** 43, 0, 'u')).toThrow(/exact/);
   });
 });
