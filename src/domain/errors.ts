@@ -60,6 +60,7 @@ export const ERROR_CODES = [
   'AmbiguousCluster',
   'EngineClosed',
   'CommandIdReused',
+  'AppendTooLarge',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

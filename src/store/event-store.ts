@@ -76,9 +76,50 @@ export interface Subscription {
   readonly done: Promise<void>;
 }
 
+/**
+ * What one append may hold on a store whose server bounds its requests (etcd: operations per transaction and bytes
+ * per request). An append over either limit is refused with `AppendTooLarge` (context: `limit`, `max`, `actual`)
+ * and writes nothing; writers that batch (the engine's group commit) split their batches to fit.
+ */
+export type StoreLimits = Readonly<{
+  /** Most events in one `appendToStream` call. */
+  maxEventsPerAppend: number;
+  /** Most bytes in one `appendToStream` call, counted as `appendSize` counts them. */
+  maxBytesPerAppend: number;
+}>;
+
+/**
+ * The size of an append as `StoreLimits.maxBytesPerAppend` counts it: for every event, the UTF-8 bytes of its id,
+ * its type, `JSON.stringify(data)` and `JSON.stringify(metadata)`.
+ */
+export function appendSize(events: readonly EventData[]): number {
+  let bytes = 0;
+  for (const e of events) {
+    bytes += utf8Length(e.id) + utf8Length(e.type) + utf8Length(JSON.stringify(e.data) ?? '') + utf8Length(JSON.stringify(e.metadata) ?? '');
+  }
+  return bytes;
+}
+
+/** UTF-8 length of a string (a lone surrogate counts as the 3 bytes of its replacement character). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 export interface EventStore {
   /** The URL the store was opened from, with any credentials removed (safe to log). */
   readonly url: string;
+  /** The store's limits per append; absent: unbounded (memory, sqlite). */
+  readonly limits?: StoreLimits;
   appendToStream(streamId: string, events: readonly EventData[], options?: Readonly<{ expectedRevision?: ExpectedRevision }>): Promise<AppendResult>;
   /** Events of one stream; a missing stream yields nothing. */
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;

@@ -1,10 +1,12 @@
 /**
- * Opens an EventStore from its URL (ARCHITECTURE.md): `memory:`, `sqlite:PATH` (the embedded default) or an
- * EventStoreDB / KurrentDB connection string (`esdb://`, `esdb+discover://`, `kurrentdb://`, `kurrentdb+discover://`).
- * Adapters are loaded on demand, so a process that uses SQLite never loads the gRPC client and vice versa.
+ * Opens an EventStore from its URL (ARCHITECTURE.md): `memory:`, `sqlite:PATH` (the embedded default), an etcd
+ * cluster (`etcd://host:2379,host:2379/prefix`) or an EventStoreDB / KurrentDB connection string (`esdb://`,
+ * `esdb+discover://`, `kurrentdb://`, `kurrentdb+discover://`).
+ * Adapters are loaded on demand, so a process that uses SQLite never loads a gRPC client and vice versa.
  */
 import { ClusterchartError } from '../domain/errors.js';
 import { esdbConnectionString, redactUrl } from './common.js';
+import { parseEtcdUrl } from './etcd/layout.js';
 import type { EventStore } from './event-store.js';
 
 export { redactUrl };
@@ -12,10 +14,12 @@ export { redactUrl };
 export type StoreLocation =
   | Readonly<{ kind: 'memory' }>
   | Readonly<{ kind: 'sqlite'; path: string }>
+  /** `url` as given (it may hold credentials: never print it; the opened store's `url` has them removed). */
+  | Readonly<{ kind: 'etcd'; url: string }>
   /** `url` as given; `connectionString` rewritten to the `esdb` schemes the 6.x client understands. */
   | Readonly<{ kind: 'esdb'; url: string; connectionString: string }>;
 
-const EXAMPLES = "'sqlite:./clusterchart.db', 'memory:' or 'esdb://localhost:2113?tls=false'";
+const EXAMPLES = "'sqlite:./clusterchart.db', 'memory:', 'etcd://localhost:2379/clusterchart' or 'esdb://localhost:2113?tls=false'";
 
 /** Parses a store URL without opening anything. Throws `InvalidInput` naming the accepted forms. */
 export function parseStoreUrl(url: string): StoreLocation {
@@ -32,6 +36,10 @@ export function parseStoreUrl(url: string): StoreLocation {
       throw new ClusterchartError('InvalidInput', `Store URL "${trimmed}" names no file: write sqlite:PATH, for example sqlite:./clusterchart.db.`, { url: trimmed });
     }
     return { kind: 'sqlite', path };
+  }
+  if (/^etcd:\/\//i.test(trimmed)) {
+    parseEtcdUrl(trimmed);
+    return { kind: 'etcd', url: trimmed };
   }
   const connectionString = esdbConnectionString(trimmed);
   if (connectionString !== undefined) return { kind: 'esdb', url: trimmed, connectionString };
@@ -55,6 +63,10 @@ export async function openStore(url: string): Promise<EventStore> {
     case 'sqlite': {
       const { openSqliteStore } = await import('./sqlite.js');
       return openSqliteStore(location.path);
+    }
+    case 'etcd': {
+      const { openEtcdStore } = await import('./etcd/index.js');
+      return openEtcdStore(location.url);
     }
     case 'esdb': {
       const { openEsdbStore } = await import('./esdb.js');
