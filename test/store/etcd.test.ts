@@ -18,15 +18,14 @@ import { openStore, parseStoreUrl } from '../../src/store/open-store.js';
 import {
   clusterStreamId,
   createEngine,
-  createLossyStore,
   emptyClusterState,
-  foldEvents,
   observationsStreamId,
   parseDomainEvent,
-  seededRandom,
   verifyHashChain,
   type ExecuteInput,
 } from '../../src/index.js';
+import { foldEvents } from '../../src/decider/index.js';
+import { createLossyStore, seededRandom } from '../../src/engine/testing/lossy-store.js';
 import { collect, describeEventStoreConformance, event, refusal, waitFor } from './conformance.js';
 import { etcdUnavailableReason, startEtcdCluster, type EtcdCluster, type MemberName } from './support/etcd-cluster.js';
 
