@@ -82,6 +82,7 @@ export {
 // The decider: judge a command, apply its events ------------------------------------------------------------------
 export { decide, type Decision } from './decider/decide.js';
 export { evolve } from './decider/evolve.js';
+export { machineStatesOf, provisioningStateOf } from './decider/machine-states.js';
 
 // Statecharts ---------------------------------------------------------------------------------------------------------
 export {

@@ -14,6 +14,7 @@ import type { ClusterState } from '../domain/cluster-state.js';
 import type { DomainEvent, MachineName } from '../domain/events.js';
 import { transitionOf } from '../domain/events.js';
 import { printPlainNodeId } from '../domain/ids.js';
+import { machineStatesOf, provisioningStateOf } from '../decider/machine-states.js';
 
 /**
  * Where inspection events go: a function, an observer (`{ next }`), or an `@statelyai/inspect` inspector
@@ -71,13 +72,10 @@ export class Inspection {
 
   /** Announces every machine of the current state (an inspector attached to a running cluster sees it at once). */
   announce(state: ClusterState): void {
-    this.#ensure('cluster-provisioning', null, state.config === null ? 'Unprovisioned' : 'Provisioned');
+    this.#ensure('cluster-provisioning', null, provisioningStateOf(state));
     for (const node of Object.values(state.nodes)) {
       if (node.removed) continue;
-      this.#ensure('node-lifecycle', node.id, 'Registered');
-      if (node.roles.includes('metadata-server')) this.#ensure('metadata-membership', node.id, node.metadataServerState);
-      if (node.roles.includes('log-server')) this.#ensure('log-server', node.id, node.storageState);
-      if (node.roles.includes('worker')) this.#ensure('worker', node.id, node.workerState);
+      for (const [machine, value] of Object.entries(machineStatesOf(node))) this.#ensure(machine as MachineName, node.id, value);
     }
   }
 

@@ -2,7 +2,7 @@
  * What the viewer page shows, derived from the cluster aggregate: the node list, and for each statechart which
  * subjects (nodes, or the cluster itself) sit in which state. Plain JSON, sent to the page and rendered as text.
  */
-import type { ClusterState, LiveNode, MachineName, Role } from '../index.js';
+import { type ClusterState, type MachineName, type Role, machineStatesOf, provisioningStateOf } from '../index.js';
 
 export type NodeView = Readonly<{
   id: string;
@@ -30,13 +30,6 @@ export type ViewState = Readonly<{
   occupancy: Readonly<Record<string, Occupancy>>;
 }>;
 
-/** The role that puts a node into each per-node role machine; node-lifecycle applies to every node. */
-const ROLE_MACHINES: ReadonlyArray<readonly [MachineName, Role, (node: LiveNode) => string]> = [
-  ['metadata-membership', 'metadata-server', (node) => node.metadataServerState],
-  ['log-server', 'log-server', (node) => node.storageState],
-  ['worker', 'worker', (node) => node.workerState],
-];
-
 /**
  * Projects the aggregate onto what the page draws.
  *
@@ -49,25 +42,19 @@ export function viewOf(state: ClusterState, position: number): ViewState {
     const states = (occupancy[machine] ??= {});
     (states[value] ??= []).push(subject);
   };
-  occupy('cluster-provisioning', state.config === null ? 'Unprovisioned' : 'Provisioned', 'cluster');
+  occupy('cluster-provisioning', provisioningStateOf(state), 'cluster');
 
   const nodes: NodeView[] = [];
   const entries = Object.values(state.nodes).sort((a, b) => a.id - b.id);
   for (const node of entries) {
     const id = `N${node.id}`;
-    if (node.removed) {
-      occupy('node-lifecycle', 'Removed', id);
-      nodes.push({ id, name: node.name, removed: true, generation: null, roles: [], address: null, states: { 'node-lifecycle': 'Removed' } });
-      continue;
-    }
-    const states: Partial<Record<MachineName, string>> = { 'node-lifecycle': 'Registered' };
-    occupy('node-lifecycle', 'Registered', id);
-    for (const [machine, role, stateOf] of ROLE_MACHINES) {
-      if (!node.roles.includes(role)) continue;
-      states[machine] = stateOf(node);
-      occupy(machine, stateOf(node), id);
-    }
-    nodes.push({ id, name: node.name, removed: false, generation: node.generation, roles: node.roles, address: node.address, states });
+    const states = machineStatesOf(node);
+    for (const [machine, value] of Object.entries(states)) occupy(machine as MachineName, value, id);
+    nodes.push(
+      node.removed
+        ? { id, name: node.name, removed: true, generation: null, roles: [], address: null, states }
+        : { id, name: node.name, removed: false, generation: node.generation, roles: node.roles, address: node.address, states },
+    );
   }
   return { cluster: state.clusterName, position, revision: state.revision, provisioned: state.config !== null, nodes, occupancy };
 }
