@@ -27,7 +27,7 @@ import { machineVersions } from '../../machines/index.js';
 import type { AuditEntry, AuditFilter } from '../../projections/audit-trail.js';
 import type { ClusterHealth } from '../../projections/health.js';
 import type { NodesConfigurationDocument } from '../../projections/nodes-configuration.js';
-import type { ObservedClusterStateView } from '../../projections/observed-cluster-state.js';
+import type { ObservedClusterStateJson } from '../../projections/observed-cluster-state.js';
 import { type ClusterState, emptyClusterState } from '../domain/cluster-state.js';
 import { type Command, type CommandType, OBSERVATION_COMMANDS, parseCommand } from '../domain/commands.js';
 import { ClusterchartError, isClusterchartError } from '../domain/errors.js';
@@ -305,7 +305,7 @@ class ClusterEngine implements Engine {
     return this.#reads.state();
   }
 
-  observedClusterState(options: Readonly<{ asOf?: AsOf }> = {}): Promise<ObservedClusterStateView> {
+  observedClusterState(options: Readonly<{ asOf?: AsOf }> = {}): Promise<ObservedClusterStateJson> {
     return this.#reads.observedClusterState(options);
   }
 

@@ -1,26 +1,24 @@
 /**
- * The engine's read methods: the aggregate as callers see it, and the read models served by the projections
- * (observed cluster state, NodesConfiguration, health, audit trail). The projection runner starts on the first
- * projection read, so that loading the engine never waits for a projection rebuild, and every read waits until
- * the projections include this engine's last durable write (read-your-writes).
+ * The engine's read methods: the aggregate as callers see it, and the read models of the library's read side
+ * (`read/read-models.ts`: observed cluster state, NodesConfiguration, health; `read/audit.ts`: the audit trail),
+ * handed out as plain JSON data. The folds start on the first read, so loading the engine never waits for a
+ * projection rebuild, and every read includes this engine's last durable write (read-your-writes).
  */
 import type { Logger } from 'pino';
-import { type AuditEntry, type AuditFilter, auditEntries, auditTrailProjection } from '../../projections/audit-trail.js';
-import { type ClusterHealth, clusterHealth } from '../../projections/health.js';
-import { type NodesConfigurationDocument, nodesConfiguration, nodesConfigurationProjection } from '../../projections/nodes-configuration.js';
-import {
-  type ObservedClusterStateView,
-  observedClusterState,
-  observedClusterStateProjection,
-} from '../../projections/observed-cluster-state.js';
+import type { AuditEntry, AuditFilter } from '../../projections/audit-trail.js';
+import type { ClusterHealth } from '../../projections/health.js';
+import type { NodesConfigurationDocument } from '../../projections/nodes-configuration.js';
+import type { ObservedClusterStateJson } from '../../projections/observed-cluster-state.js';
 import type { ClusterState } from '../domain/cluster-state.js';
 import type { ProjectionCheckpoints } from '../store/projection-checkpoints.js';
 import { type EngineContext, engineClosed } from './context.js';
-import { type AsOf, type ProjectionRunner, createProjectionRunner } from './projection-runner.js';
+import type { AsOf } from './projection-runner.js';
+import { audit } from './read/audit.js';
+import { ReadModels as LibraryReadModels } from './read/read-models.js';
 import { publicState } from './working-state.js';
 
 export type ReadModelOptions = Readonly<{
-  /** The root logger (the runner logs as the `projections` subsystem). */
+  /** The root logger (the folds log as the `projections` subsystem). */
   logger: Logger;
   deadAfterMs: number;
   checkpoints: ProjectionCheckpoints | undefined;
@@ -31,14 +29,21 @@ export type ReadModelOptions = Readonly<{
 export class ReadModels {
   readonly #ctx: EngineContext;
   readonly #options: ReadModelOptions;
+  readonly #models: LibraryReadModels;
   /** The frozen copy `state()` hands out, made at most once per committed state. */
   #public: { source: ClusterState; state: ClusterState } | null = null;
-  /** Started on the first projection read. */
-  #projections: Promise<ProjectionRunner> | null = null;
 
   constructor(ctx: EngineContext, options: ReadModelOptions) {
     this.#ctx = ctx;
     this.#options = options;
+    this.#models = new LibraryReadModels({
+      store: ctx.store,
+      cluster: ctx.cluster,
+      logger: options.logger.child({ subsystem: 'projections', cluster: ctx.cluster }),
+      deadAfterMs: options.deadAfterMs,
+      ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
+      lastPosition: () => ctx.lastPosition,
+    });
   }
 
   state(): ClusterState {
@@ -47,47 +52,33 @@ export class ReadModels {
     return this.#public.state;
   }
 
-  async observedClusterState(options: Readonly<{ asOf?: AsOf }> = {}): Promise<ObservedClusterStateView> {
-    const runner = await this.#runner();
-    const facts = options.asOf === undefined ? runner.get(observedClusterStateProjection) : await runner.asOf(observedClusterStateProjection, options.asOf);
-    const now = options.asOf instanceof Date ? options.asOf : this.#ctx.clock();
-    return observedClusterState(facts, { now, deadAfter: this.#options.deadAfterMs });
+  async observedClusterState(options: Readonly<{ asOf?: AsOf }> = {}): Promise<ObservedClusterStateJson> {
+    this.#open();
+    return options.asOf === undefined ? this.#models.observed(this.#ctx.clock()) : this.#models.observedAsOf(options.asOf);
   }
 
   async nodesConfiguration(): Promise<NodesConfigurationDocument> {
-    return nodesConfiguration((await this.#runner()).get(nodesConfigurationProjection));
+    this.#open();
+    return this.#models.nodesConfiguration();
   }
 
   async health(): Promise<ClusterHealth> {
-    return clusterHealth(this.state(), await this.observedClusterState());
+    this.#open();
+    return this.#models.health(this.#ctx.clock());
   }
 
   async audit(filter: AuditFilter = {}): Promise<readonly AuditEntry[]> {
-    return auditEntries((await this.#runner()).get(auditTrailProjection), filter);
+    this.#open();
+    return audit(this.#ctx.store, this.#ctx.cluster, filter);
   }
 
-  /** Stops the projection runner (if it started) and closes the checkpoints the engine opened. */
+  /** Stops the folds (if any started) and closes the checkpoints the engine opened. */
   async close(): Promise<void> {
-    if (this.#projections !== null) {
-      const runner = await this.#projections.catch(() => null);
-      await runner?.stop();
-    }
+    await this.#models.close();
     if (this.#options.ownsCheckpoints) await this.#options.checkpoints?.close();
   }
 
-  async #runner(): Promise<ProjectionRunner> {
-    const ctx = this.#ctx;
-    if (ctx.closed) throw engineClosed(ctx.cluster);
-    const { checkpoints } = this.#options;
-    this.#projections ??= createProjectionRunner({
-      store: ctx.store,
-      cluster: ctx.cluster,
-      projections: [observedClusterStateProjection, nodesConfigurationProjection, auditTrailProjection],
-      logger: this.#options.logger.child({ subsystem: 'projections', cluster: ctx.cluster }),
-      ...(checkpoints === undefined ? {} : { checkpoints }),
-    });
-    const runner = await this.#projections;
-    await runner.waitFor(ctx.lastPosition);
-    return runner;
+  #open(): void {
+    if (this.#ctx.closed) throw engineClosed(this.#ctx.cluster);
   }
 }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { AuditEntry, AuditFilter } from '../../projections/audit-trail.js';
 import type { ClusterHealth } from '../../projections/health.js';
 import type { NodesConfigurationDocument } from '../../projections/nodes-configuration.js';
-import type { ObservedClusterStateView } from '../../projections/observed-cluster-state.js';
+import type { ObservedClusterStateJson } from '../../projections/observed-cluster-state.js';
 import type { ClusterState } from '../domain/cluster-state.js';
 import type { CommandInputData, CommandType } from '../domain/commands.js';
 import type { DomainEvent, EventMetadata } from '../domain/events.js';
@@ -210,7 +210,7 @@ export interface Engine {
    * const view = await engine.observedClusterState();
    * isNodeAlive(view, parseNodeId('N1:2'));
    */
-  observedClusterState(options?: Readonly<{ asOf?: AsOf }>): Promise<ObservedClusterStateView>;
+  observedClusterState(options?: Readonly<{ asOf?: AsOf }>): Promise<ObservedClusterStateJson>;
   /**
    * The Restate-shaped NodesConfiguration document (nodes, tombstones, per-role states), from its projection.
    * @example

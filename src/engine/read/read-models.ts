@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { type ClusterHealth, clusterHealth } from '../../../projections/health.js';
-import { nodesConfigurationProjection } from '../../../projections/nodes-configuration.js';
+import { type NodesConfigurationDocument, nodesConfiguration, nodesConfigurationProjection } from '../../../projections/nodes-configuration.js';
 import {
   DEFAULT_DEAD_AFTER_MS,
   type ObservedClusterStateJson,
@@ -19,14 +19,19 @@ import {
 import type { Projection } from '../../../projections/projection.js';
 import { clusterStreamId, observationsStreamId } from '../../domain/events.js';
 import type { EventStore } from '../../store/event-store.js';
+import type { ProjectionCheckpoints } from '../../store/projection-checkpoints.js';
 import { type AsOf, createProjectionRunner, type ProjectionRunner } from '../projection-runner.js';
 import { timeAtPosition } from './history.js';
 
-/** What a read needs folded: the observed state alone, or health (the observed state and the nodes configuration). */
-export type ReadModelName = 'observed' | 'health';
+/**
+ * What a read needs folded: the observed state alone, the nodes configuration alone, or health (both). A process
+ * that only observes never folds the rest.
+ */
+export type ReadModelName = 'observed' | 'nodes' | 'health';
 
 const PROJECTIONS: Readonly<Record<ReadModelName, readonly Projection<unknown>[]>> = {
   observed: [observedClusterStateProjection],
+  nodes: [nodesConfigurationProjection],
   health: [observedClusterStateProjection, nodesConfigurationProjection],
 };
 
@@ -36,6 +41,13 @@ export type ReadModelsOptions = Readonly<{
   logger?: Logger;
   /** Liveness window: a node not heard from for longer is dead. Default `DEFAULT_DEAD_AFTER_MS`. */
   deadAfterMs?: number;
+  /** Where the folds keep their checkpoints (default: in memory, rebuilt on the first read). */
+  checkpoints?: ProjectionCheckpoints;
+  /**
+   * The position every read must include. Default: the last event of the cluster's streams in the store. An engine
+   * passes the last position it wrote or read (read-your-writes without a store read).
+   */
+  lastPosition?: () => number;
 }>;
 
 /**
@@ -54,8 +66,8 @@ export class ReadModels {
   async #runner(name: ReadModelName): Promise<ProjectionRunner> {
     let runner = this.#runners.get(name);
     if (runner === undefined) {
-      const { store, cluster, logger } = this.#options;
-      runner = createProjectionRunner({ store, cluster, logger, projections: PROJECTIONS[name] });
+      const { store, cluster, logger, checkpoints } = this.#options;
+      runner = createProjectionRunner({ store, cluster, logger, projections: PROJECTIONS[name], ...(checkpoints === undefined ? {} : { checkpoints }) });
       this.#runners.set(name, runner);
     }
     const ready = await runner;
@@ -65,7 +77,8 @@ export class ReadModels {
 
   /** Position of the last event of the cluster's streams (0 when there is none). */
   async #lastPosition(): Promise<number> {
-    const { store, cluster } = this.#options;
+    const { store, cluster, lastPosition } = this.#options;
+    if (lastPosition !== undefined) return lastPosition();
     let last = 0;
     for (const stream of [clusterStreamId(cluster), observationsStreamId(cluster)]) {
       for await (const event of store.readStream(stream, { direction: 'backwards', maxCount: 1 })) last = Math.max(last, event.position);
@@ -109,6 +122,11 @@ export class ReadModels {
     const runner = await this.#runner('health');
     const observed = observedClusterState(runner.get(observedClusterStateProjection), { now, deadAfter: this.#deadAfter() });
     return clusterHealth(runner.get(nodesConfigurationProjection).cluster, observed);
+  }
+
+  /** The nodes configuration document (every node ever registered, tombstones included). */
+  async nodesConfiguration(): Promise<NodesConfigurationDocument> {
+    return nodesConfiguration((await this.#runner('nodes')).get(nodesConfigurationProjection));
   }
 
   /** Stops every fold. Does not close the store. */
