@@ -58,7 +58,7 @@ export {
 export { CommandIndex, type CommandLocation, type Lane } from './engine/command-index.js';
 export { Inspection, type InspectionEvent, type InspectTarget } from './engine/inspection.js';
 export { createDefaultLogger, type Logger } from './engine/logger.js';
-export { createLossyStore, type LossyStoreOptions, type LossyStoreStats, LostResponseError, seededRandom } from './engine/testing/lossy-store.js';
+export { createLossyStore, type LossyStoreOptions, type LossyStoreStats, LostResponseError, seededRandom } from './testing/lossy-store.js';
 export {
   type AsOf,
   createProjectionRunner,

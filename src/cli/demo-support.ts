@@ -3,7 +3,7 @@
  * error instead of the result — a connection dropped after the database committed, the failure behind Restate's
  * provisioning panic. Built on the engine's `createLossyStore`, armed for one append at a time.
  */
-import { createLossyStore } from '../engine/testing/lossy-store.js';
+import { createLossyStore } from '../testing/index.js';
 import type { EventStore } from '../store/event-store.js';
 
 export type ResponseLosingStore = EventStore & {
