@@ -2,12 +2,11 @@
 /** Exit code 2 (bad usage, unreadable store), help, and the cluster selection rules of CLI.md "Global manners". */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, ensureBuilt, tempStore } from './support/cli.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli, tempStore } from './support/cli.js';
 
 const store = tempStore();
 
-beforeAll(ensureBuilt);
 afterAll(() => store.cleanup());
 
 describe('usage errors exit 2', () => {

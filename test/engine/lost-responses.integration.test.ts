@@ -129,7 +129,7 @@ describe('a lost response to Provisioning -> ReadWrite', () => {
 
     const fixture = new URL('./fixtures/provision-log-server.ts', import.meta.url).pathname;
     const child = async (commandId: string, markerId: string) => {
-      const { stdout } = await run('npx', ['tsx', fixture, temp.path, commandId, markerId], { cwd: process.cwd() });
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', fixture, temp.path, commandId, markerId], { cwd: process.cwd() });
       return JSON.parse(stdout.trim().split('\n').pop()!) as { ok: boolean; result?: Record<string, unknown>; code?: string };
     };
     expect(await child('provision-n1', 'marker-1')).toMatchObject({ ok: true, result: { storageState: 'ReadWrite', alreadyApplied: true } });

@@ -49,7 +49,7 @@ describe('two processes, one SQLite file, 20% lost responses', () => {
 
     const fixture = new URL('./fixtures/random-writer.ts', import.meta.url).pathname;
     const writer = async (name: string, seed: number): Promise<WriterReport> => {
-      const { stdout } = await run('npx', ['tsx', fixture, temp.path, name, String(seed), String(COMMANDS_PER_WRITER), '32', '0.2'], {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', fixture, temp.path, name, String(seed), String(COMMANDS_PER_WRITER), '32', '0.2'], {
         maxBuffer: 64 * 1024 * 1024,
       });
       return JSON.parse(stdout.trim().split('\n').pop()!) as WriterReport;

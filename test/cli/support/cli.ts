@@ -121,21 +121,21 @@ function result(code: number, stdout: string, stderr: string): CliResult {
 
 /**
  * Text written straight to `process.stderr` while in-process runs are active goes to each of them, as a subprocess
- * would have printed it on its stderr (the pino logger writes to fd 2 and is not captured; tests set LOG_LEVEL=warn).
+ * would have printed it on its stderr (the pino logger writes to fd 2 and is not captured: in-process runs default to LOG_LEVEL=error).
  */
 const capturing = new Set<{ text: string }>();
-let originalWrite: typeof process.stderr.write | undefined;
+let originalWrite: ((...args: Parameters<typeof process.stderr.write>) => boolean) | undefined;
 
 function captureStderr(): { text: string; release: () => void } {
   const sink = { text: '' };
   if (capturing.size === 0) {
-    originalWrite = process.stderr.write;
+    originalWrite = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       for (const s of capturing) s.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       const callback = rest.find((r): r is () => void => typeof r === 'function');
       if (callback !== undefined) process.nextTick(callback);
       return true;
-    }) as typeof process.stderr.write;
+    });
   }
   capturing.add(sink);
   return {
@@ -144,7 +144,7 @@ function captureStderr(): { text: string; release: () => void } {
     },
     release() {
       capturing.delete(sink);
-      if (capturing.size === 0 && originalWrite !== undefined) process.stderr.write = originalWrite;
+      if (capturing.size === 0 && originalWrite !== undefined) process.stderr.write = originalWrite as typeof process.stderr.write;
     },
   };
 }
@@ -166,9 +166,9 @@ export async function cli(args: readonly string[], options: CliOptions = {}): Pr
   err.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const direct = captureStderr();
   try {
-    const code = await runCli(args, COMMANDS, { stdin, stdout: out, stderr: err, env: { LOG_LEVEL: 'warn', ...options.env } });
+    const code = await runCli(args, COMMANDS, { stdin, stdout: out, stderr: err, env: { LOG_LEVEL: 'error', ...options.env } });
     await Promise.all([out, err].map((stream) => new Promise((resolve) => stream.end(resolve))));
-    await Promise.all([out, err].map((stream) => (stream.readableEnded ? undefined : once(stream, 'end'))));
+    await Promise.all([out, err].map((stream) => (stream.readableEnded ? Promise.resolve() : once(stream, 'end'))));
     return result(code, stdout, stderr + direct.text);
   } finally {
     direct.release();
