@@ -12,6 +12,7 @@ import { createLossyStore, seededRandom } from '../../src/testing/lossy-store.js
 import { wrapStore } from '../../src/testing/wrap-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import { nodeFixture } from '../support/node-fixture.js';
 import { capturingLogger, dumpStore, freshStore, markerOf, openTestEngine, readStreamEvents, tempDbPath } from './support/harness.js';
 
 const run = promisify(execFile);
@@ -127,9 +128,9 @@ describe('a lost response to Provisioning -> ReadWrite', () => {
       code: 'StoreUnavailable',
     });
 
-    const fixture = new URL('./fixtures/provision-log-server.ts', import.meta.url).pathname;
+    const fixture = await nodeFixture(new URL('./fixtures/provision-log-server.ts', import.meta.url));
     const child = async (commandId: string, markerId: string) => {
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', fixture, temp.path, commandId, markerId], { cwd: process.cwd() });
+      const { stdout } = await run(process.execPath, [fixture, temp.path, commandId, markerId], { cwd: process.cwd() });
       return JSON.parse(stdout.trim().split('\n').pop()!) as { ok: boolean; result?: Record<string, unknown>; code?: string };
     };
     expect(await child('provision-n1', 'marker-1')).toMatchObject({ ok: true, result: { storageState: 'ReadWrite', alreadyApplied: true } });
