@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -16,6 +17,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // At least two test files at once, even on two cores: many tests mostly wait (on child processes, a browser,
+    // SQLite's fsync), and a second file uses that time. (vitest's default is one fewer than the cores.)
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: TIERS.map((tier) => `test/**/*.${tier}.test.ts`) } },
