@@ -1,5 +1,6 @@
 /**
- * Given/when/then for the cluster decider (and for your own machines composed into it):
+ * Given/when/then for the cluster decider (and for your own machines composed into it): an instance of the generic
+ * `DeciderSpecification` (./decider-specification.ts) over clusterchart's `decide` and `evolve`.
  *
  * ```ts
  * given(provision('prod'), register('a', ['log-server']))
@@ -9,33 +10,32 @@
  *
  * `given` takes a history: domain events (applied as recorded) and/or commands (decided in order; each must be
  * accepted). `when` takes the command under test. `then` takes one of
- * - an error code: the command must be refused with it (and therefore write nothing);
+ * - an error code: the command must be refused with it (and therefore write nothing); a command whose data is
+ *   invalid is refused with `InvalidInput` like any other refusal (`command()` defers the validation error);
  * - a list of expected events: the decision must produce exactly that many events, each matching its expectation
  *   (an expectation lists only the fields it cares about; nested objects match the same way, arrays by length and
  *   element);
  * - `[]`: the command succeeds and writes nothing (`alreadyApplied: true`).
+ * `thenThrows(code)` and `thenNothingHappens()` say the same as `then(code)` and `then([])`.
  *
  * Every `then` also checks, for free, what must hold for every decision: `decide` does not modify its input state,
  * it is deterministic, an accepted command's events fold the same way through `evolve` (immer) and `foldEvents`
- * (mutable), every recorded transition passes `verifyTransition`, and `resultOf` rebuilds the decision's result from
- * its events.
+ * (mutable), every recorded transition passes `verifyTransition`, `alreadyApplied` is true exactly when nothing is
+ * written, and `resultOf` rebuilds the decision's result from its events.
  */
 import { AssertionError, deepStrictEqual } from 'node:assert/strict';
 import { evolve, foldEvents } from '../decider/evolve.js';
 import { type ClusterState, emptyClusterState } from '../domain/cluster-state.js';
 import { type Command, type CommandInput, type CommandType, parseCommand } from '../domain/commands.js';
 import { type Decision, decide, resultOf } from '../decider/decide.js';
-import type { ErrorCode } from '../domain/errors.js';
+import { ClusterchartError, type ErrorCode } from '../domain/errors.js';
 import type { DomainEvent, DomainEventType } from '../domain/events.js';
 import type { CommandResult } from '../domain/results.js';
 import { verifyTransition } from '../decider/verify-transition.js';
+import { type Decider, DeciderSpecification } from './decider-specification.js';
+import { type Expected, assertMatches } from './matching.js';
 
-/** A partial expectation: only the listed fields are compared. */
-export type Expected<T> = T extends readonly (infer E)[]
-  ? readonly Expected<E>[]
-  : T extends object
-    ? { readonly [K in keyof T]?: Expected<T[K]> }
-    : T;
+export { assertMatches, type Expected };
 
 /** An expected event: its type and the data fields the spec cares about. */
 export type ExpectedEvent = { [K in DomainEventType]: Readonly<{ type: K; data?: Expected<DomainEvent<K>['data']> }> }[DomainEventType];
@@ -55,6 +55,10 @@ export type Outcome = Readonly<{
 
 export type When = Readonly<{
   then(expected: ErrorCode | readonly ExpectedEvent[]): Outcome;
+  /** The command is refused with `code`. */
+  thenThrows(code: ErrorCode): Outcome;
+  /** The command is accepted and writes nothing (`alreadyApplied: true`). */
+  thenNothingHappens(): Outcome;
 }>;
 
 export type Given = Readonly<{
@@ -63,29 +67,53 @@ export type Given = Readonly<{
   when(command: Command | CommandInput): When;
 }>;
 
+/**
+ * clusterchart's decider in the shape the generic kit tests: commands are validated (`parseCommand`) and decided;
+ * a refusal is thrown as its `ClusterchartError`.
+ */
+export const clusterDecider: Decider<ClusterState, Command | CommandInput, DomainEvent> = {
+  decide(input, state) {
+    const decision = decide(state, parseCommand(input));
+    if (!decision.ok) throw decision.error;
+    return decision.events;
+  },
+  evolve,
+  initialState: emptyClusterState,
+};
+
 let counter = 0;
 
 /**
- * Builds a command for a spec (validated by `parseCommand`, so ids may be written `3` or `'N3'`).
+ * Builds a command for a spec (validated by `parseCommand`, so ids may be written `3` or `'N3'`). Invalid data does
+ * not throw here: the command carries its validation error and throws it when used (its `data` is read), so
+ * `given(...).when(command(...)).then('InvalidInput')` asserts the refusal.
  *
  * @example
  * command('RegisterNode', { name: 'a', roles: ['worker'] })
  */
 export function command<T extends CommandType>(type: T, data: unknown, commandId?: string): Command<T> {
   counter += 1;
-  return parseCommand({ type, data, commandId: commandId ?? `spec-${type}-${counter}` }) as Command<T>;
+  const input = { type, data, commandId: commandId ?? `spec-${type}-${counter}` };
+  try {
+    return parseCommand(input) as Command<T>;
+  } catch (error) {
+    if (!(error instanceof ClusterchartError)) throw error;
+    return Object.freeze({
+      type,
+      commandId: input.commandId,
+      get data(): never {
+        throw error;
+      },
+    });
+  }
 }
 
 const isEvent = (item: HistoryItem): item is DomainEvent => !('commandId' in item);
 
-function toCommand(item: Command | CommandInput): Command {
-  return parseCommand(item);
-}
-
 /** Decides `item` against `state` and requires acceptance (a refused `given` is a mistake in the spec). */
 function applyGiven(state: ClusterState, item: HistoryItem, index: number): ClusterState {
   if (isEvent(item)) return foldEvents(state, [item]);
-  const c = toCommand(item);
+  const c = parseCommand(item);
   const d = decide(state, c);
   if (!d.ok) {
     throw new AssertionError({ message: `given #${index + 1} (${c.type}) was refused: ${d.error.code}: ${d.error.message}` });
@@ -93,36 +121,7 @@ function applyGiven(state: ClusterState, item: HistoryItem, index: number): Clus
   return foldEvents(state, d.events);
 }
 
-/**
- * Recursively checks that `actual` has every field of `expected` (arrays: same length, element-wise); throws an
- * AssertionError naming the first path that differs.
- *
- * @example
- * assertMatches(event, { type: 'NodeRegistered', data: { nodeId: 1 } });
- */
-export function assertMatches(actual: unknown, expected: unknown, path = '$'): void {
-  if (expected === undefined) return;
-  if (expected === null || typeof expected !== 'object') {
-    if (!Object.is(actual, expected)) {
-      throw new AssertionError({ message: `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`, actual, expected });
-    }
-    return;
-  }
-  if (Array.isArray(expected)) {
-    if (!Array.isArray(actual) || actual.length !== expected.length) {
-      throw new AssertionError({ message: `${path}: expected ${expected.length} item(s), got ${JSON.stringify(actual)}`, actual, expected });
-    }
-    expected.forEach((e, i) => assertMatches(actual[i], e, `${path}[${i}]`));
-    return;
-  }
-  if (actual === null || typeof actual !== 'object') {
-    throw new AssertionError({ message: `${path}: expected an object, got ${JSON.stringify(actual)}`, actual, expected });
-  }
-  for (const [key, value] of Object.entries(expected)) {
-    assertMatches((actual as Record<string, unknown>)[key], value, `${path}.${key}`);
-  }
-}
-
+/** The properties every decision has; returns the state after it (the mutable fold). */
 function invariants(before: ClusterState, c: Command, decision: Decision): ClusterState {
   const snapshot = JSON.stringify(before);
   const again = decide(before, c);
@@ -135,6 +134,9 @@ function invariants(before: ClusterState, c: Command, decision: Decision): Clust
   for (const event of decision.events) {
     const problem = verifyTransition(event);
     if (problem !== null) throw new AssertionError({ message: `${c.type}: recorded transition does not verify: ${problem}` });
+  }
+  if (decision.result.alreadyApplied !== (decision.events.length === 0)) {
+    throw new AssertionError({ message: `${c.type}: alreadyApplied must be true exactly when nothing is written` });
   }
   if (decision.events.length > 0) {
     deepStrictEqual(
@@ -170,51 +172,58 @@ export function givenState(state: ClusterState): Given {
   return {
     state,
     when(input) {
-      const c = toCommand(input);
+      /** The decision the invariants checked, and the state after it; unset when the data did not validate. */
+      let checked: { decision: Decision; after: ClusterState } | undefined;
+      const spec = DeciderSpecification.for(clusterDecider, {
+        check(before, raw) {
+          let c: Command;
+          try {
+            c = parseCommand(raw);
+          } catch {
+            return; // refused before deciding: invalid data
+          }
+          const decision = decide(before, c);
+          checked = { decision, after: invariants(before, c, decision) };
+        },
+      }).givenState(state);
+      // A function, so that reading an invalid command's data happens inside the spec (and counts as its refusal).
+      const when = spec.when(() => input);
+      const outcome = (): Outcome => {
+        const decision: Decision = checked?.decision ?? { ok: false, error: refusalOf(when) };
+        return {
+          before: state,
+          decision,
+          after: checked?.after ?? state,
+          events: decision.ok ? decision.events : [],
+          get result(): CommandResult {
+            if (!decision.ok) throw new AssertionError({ message: `${input.type} was refused (${decision.error.code}); it has no result` });
+            return decision.result;
+          },
+        };
+      };
       return {
         then(expected) {
-          const decision = decide(state, c);
-          const after = invariants(state, c, decision);
-          if (typeof expected === 'string') {
-            if (decision.ok) {
-              throw new AssertionError({
-                message: `${c.type}: expected refusal ${expected}, but it was accepted with [${decision.events.map((e) => e.type).join(', ')}]`,
-              });
-            }
-            if (decision.error.code !== expected) {
-              throw new AssertionError({
-                message: `${c.type}: expected refusal ${expected}, got ${decision.error.code}: ${decision.error.message}`,
-                actual: decision.error.code,
-                expected,
-              });
-            }
-          } else {
-            if (!decision.ok) {
-              throw new AssertionError({ message: `${c.type} was refused: ${decision.error.code}: ${decision.error.message}` });
-            }
-            const types = decision.events.map((e) => e.type);
-            if (types.length !== expected.length) {
-              throw new AssertionError({
-                message: `${c.type}: expected ${expected.length} event(s) [${expected.map((e) => e.type).join(', ')}], got [${types.join(', ')}]`,
-              });
-            }
-            expected.forEach((e, i) => assertMatches(decision.events[i], e, `events[${i}]`));
-            if (decision.result.alreadyApplied !== (decision.events.length === 0)) {
-              throw new AssertionError({ message: `${c.type}: alreadyApplied must be true exactly when nothing is written` });
-            }
-          }
-          return {
-            before: state,
-            decision,
-            after,
-            events: decision.ok ? decision.events : [],
-            get result(): CommandResult {
-              if (!decision.ok) throw new AssertionError({ message: `${c.type} was refused (${decision.error.code}); it has no result` });
-              return decision.result;
-            },
-          };
+          if (typeof expected === 'string') when.thenThrows(expected);
+          else if (expected.length === 0) when.thenNothingHappens();
+          else when.thenMatches(expected);
+          return outcome();
+        },
+        thenThrows(code) {
+          when.thenThrows(code);
+          return outcome();
+        },
+        thenNothingHappens() {
+          when.thenNothingHappens();
+          return outcome();
         },
       };
     },
   };
+}
+
+/** The validation error of a command refused before it was decided. */
+function refusalOf(when: { thenThrows(): unknown }): ClusterchartError {
+  const error = when.thenThrows();
+  if (error instanceof ClusterchartError) return error;
+  throw error;
 }

@@ -1,11 +1,24 @@
 /**
- * Test helpers for users' own machines, deciders and projections (`clusterchart/testing`): the same given/when/then
- * helpers clusterchart's own specs use. They throw `AssertionError` (node:assert), so any test runner reports them.
+ * Test helpers for users' own machines, deciders and projections (`clusterchart/testing`): a given/when/then for any
+ * decider (`DeciderSpecification`), clusterchart's own decider specs built on it (`given`, `command`), projection
+ * specs, and stores that misbehave on purpose (`wrapStore`, `createLossyStore`). They throw `AssertionError`
+ * (node:assert), so any test runner reports them.
  */
 export {
-  assertMatches,
+  type Decided,
+  type Decider,
+  DeciderSpecification,
+  type DeciderSpec,
+  type ErrorCheck,
+  type GivenSpec,
+  type SpecOptions,
+  type SpecOutcome,
+  type WhenSpec,
+} from './decider-specification.js';
+export { assertMatches, type Expected } from './matching.js';
+export {
+  clusterDecider,
   command,
-  type Expected,
   type ExpectedEvent,
   given,
   type Given,
@@ -22,4 +35,5 @@ export {
   type ProjectionSpecWhen,
   storedEvent,
 } from './projection.js';
-export { createLossyStore, type LossyStoreOptions, type LossyStoreStats, LostResponseError, seededRandom } from '../engine/testing/lossy-store.js';
+export { type StoreOverrides, wrapStore } from './wrap-store.js';
+export { createLossyStore, type LossyStoreOptions, type LossyStoreStats, LostResponseError, seededRandom } from './lossy-store.js';

@@ -1,14 +1,34 @@
 /**
- * Black-box harness: runs the BUILT `clusterchart` (dist/src/cli/main.js) as a subprocess against temporary stores.
- * The build happens once per `vitest run` when dist is missing or older than a source file (`npm test` builds
- * first, so then it is a no-op); a lock directory keeps parallel test files from building at the same time.
+ * The CLI harness. `cli` runs a command IN PROCESS through `runCli` (the same entry point the binary calls, with
+ * captured stdio): what the integration tier uses. `cliProcess` and `cliOnTerminal` run the BUILT `clusterchart`
+ * (dist/src/cli/main.js) as a subprocess, for the end-to-end tier. The build happens once per `vitest run` when dist
+ * is missing or older than a source file (`npm test` builds first, so then it is a no-op); a lock directory keeps
+ * parallel test files from building at the same time.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { runCli, type Register } from '../../../src/cli/program.js';
+import { register as provision } from '../../../src/cli/provision.js';
+import { register as nodes } from '../../../src/cli/nodes.js';
+import { register as metadata } from '../../../src/cli/metadata.js';
+import { register as logServer } from '../../../src/cli/log-server.js';
+import { register as worker } from '../../../src/cli/worker.js';
+import { register as logs } from '../../../src/cli/logs.js';
+import { register as observations } from '../../../src/cli/observations.js';
+import { register as observe } from '../../../src/cli/observe.js';
+import { register as health } from '../../../src/cli/health.js';
+import { register as audit } from '../../../src/cli/audit.js';
+import { register as verify } from '../../../src/cli/verify.js';
+import { register as migrate } from '../../../src/cli/migrate.js';
+import { register as demo } from '../../../src/cli/demo.js';
+import { register as machines } from '../../../src/cli/machines.js';
+import { register as view } from '../../../src/cli/view.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const MAIN = join(ROOT, 'dist/src/cli/main.js');
@@ -79,10 +99,84 @@ export type CliResult = Readonly<{
   json<T = any>(): T;
 }>;
 
-export type CliOptions = Readonly<{ cwd?: string; env?: Record<string, string>; input?: string }>;
+export type CliOptions = Readonly<{ cwd?: string; env?: Record<string, string>; input?: string; tty?: boolean }>;
+
+/** The command groups, in the order of src/cli/main.ts (which cannot be imported: it runs the process). */
+const COMMANDS: readonly Register[] = [provision, nodes, metadata, logServer, worker, logs, observations, observe, health, audit, verify, migrate, demo, machines, view];
+
+function result(code: number, stdout: string, stderr: string): CliResult {
+  return {
+    code,
+    stdout,
+    stderr,
+    json<T>() {
+      try {
+        return JSON.parse(stdout) as T;
+      } catch {
+        throw new Error(`stdout is not one JSON document (exit ${code}):\n${stdout}\nstderr:\n${stderr}`);
+      }
+    },
+  };
+}
+
+/**
+ * Text written straight to `process.stderr` while in-process runs are active goes to each of them, as a subprocess
+ * would have printed it on its stderr (the pino logger writes to fd 2 and is not captured: in-process runs default to LOG_LEVEL=error).
+ */
+const capturing = new Set<{ text: string }>();
+let originalWrite: ((...args: Parameters<typeof process.stderr.write>) => boolean) | undefined;
+
+function captureStderr(): { text: string; release: () => void } {
+  const sink = { text: '' };
+  if (capturing.size === 0) {
+    originalWrite = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      for (const s of capturing) s.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      const callback = rest.find((r): r is () => void => typeof r === 'function');
+      if (callback !== undefined) process.nextTick(callback);
+      return true;
+    });
+  }
+  capturing.add(sink);
+  return {
+    get text() {
+      return sink.text;
+    },
+    release() {
+      capturing.delete(sink);
+      if (capturing.size === 0 && originalWrite !== undefined) process.stderr.write = originalWrite as typeof process.stderr.write;
+    },
+  };
+}
+
+/**
+ * Runs `clusterchart ...args` in this process through `runCli` with captured stdio; never rejects on a non-zero exit
+ * (the code is the result). `input` is what stdin holds; `tty` makes stdin a terminal (for confirmation prompts).
+ * There is no working directory of its own: pass `--store` or CLUSTERCHART_STORE.
+ */
+export async function cli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  if (options.cwd !== undefined) throw new Error('an in-process CLI run has no working directory of its own: pass --store');
+  const stdin = Object.assign(new PassThrough(), { isTTY: options.tty === true ? true : undefined });
+  stdin.end(options.input ?? '');
+  let stdout = '';
+  let stderr = '';
+  const out = Object.assign(new PassThrough(), { isTTY: false });
+  const err = Object.assign(new PassThrough(), { isTTY: false });
+  out.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  err.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const direct = captureStderr();
+  try {
+    const code = await runCli(args, COMMANDS, { stdin, stdout: out, stderr: err, env: { LOG_LEVEL: 'error', ...options.env } });
+    await Promise.all([out, err].map((stream) => new Promise((resolve) => stream.end(resolve))));
+    await Promise.all([out, err].map((stream) => (stream.readableEnded ? Promise.resolve() : once(stream, 'end'))));
+    return result(code, stdout, stderr + direct.text);
+  } finally {
+    direct.release();
+  }
+}
 
 /** Runs `node dist/src/cli/main.js ...args`; never rejects on a non-zero exit (the code is the result). */
-export function cli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+export function cliProcess(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = execFile(
       process.execPath,
@@ -98,18 +192,7 @@ export function cli(args: readonly string[], options: CliOptions = {}): Promise<
           reject(error ?? new Error('no exit code'));
           return;
         }
-        resolvePromise({
-          code,
-          stdout,
-          stderr,
-          json<T>() {
-            try {
-              return JSON.parse(stdout) as T;
-            } catch {
-              throw new Error(`stdout is not one JSON document (exit ${code}):\n${stdout}\nstderr:\n${stderr}`);
-            }
-          },
-        });
+        resolvePromise(result(code, stdout, stderr));
       },
     );
     child.stdin?.end(options.input ?? '');
@@ -140,7 +223,7 @@ export function cliOnTerminal(args: readonly string[], answer: string, options: 
   });
 }
 
-/** A temporary directory with the URL of a (not yet created) SQLite store in it. */
+/** A temporary directory with the URL of a (not yet created) SQLite store in it; `run` runs the CLI in process on it. */
 export function tempStore(): {
   dir: string;
   path: string;
@@ -155,7 +238,7 @@ export function tempStore(): {
     dir,
     path,
     url,
-    run: (args, options) => cli(['--store', url, ...args], { cwd: dir, ...options }),
+    run: (args, options) => cli(['--store', url, ...args], options),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -8,9 +8,11 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clusterStreamId } from '../../src/domain/events.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { createLossyStore, seededRandom } from '../../src/engine/testing/lossy-store.js';
+import { createLossyStore, seededRandom } from '../../src/testing/lossy-store.js';
+import { wrapStore } from '../../src/testing/wrap-store.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import { nodeFixture } from '../support/node-fixture.js';
 import { capturingLogger, dumpStore, freshStore, markerOf, openTestEngine, readStreamEvents, tempDbPath } from './support/harness.js';
 
 const run = promisify(execFile);
@@ -34,10 +36,7 @@ async function provisioningsOf(store: EventStore, node: number): Promise<number>
  */
 function unreliable(inner: EventStore) {
   const state = { loseNextResponse: false, readsFail: false };
-  const store: EventStore = {
-    get url() {
-      return inner.url;
-    },
+  const store = wrapStore(inner, {
     async appendToStream(stream, events, options) {
       const result = await inner.appendToStream(stream, events, options);
       if (state.loseNextResponse) {
@@ -51,11 +50,8 @@ function unreliable(inner: EventStore) {
       if (state.readsFail) return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('connection refused')) }) };
       return inner.readStream(stream, options);
     },
-    readAll: (options) => inner.readAll(options),
-    subscribeToAll: (options, handler) => inner.subscribeToAll(options, handler),
     streamRevision: (stream) => (state.readsFail ? Promise.reject(new Error('connection refused')) : inner.streamRevision(stream)),
-    close: () => inner.close(),
-  };
+  });
   return { store, state };
 }
 
@@ -132,9 +128,9 @@ describe('a lost response to Provisioning -> ReadWrite', () => {
       code: 'StoreUnavailable',
     });
 
-    const fixture = new URL('./fixtures/provision-log-server.ts', import.meta.url).pathname;
+    const fixture = await nodeFixture(new URL('./fixtures/provision-log-server.ts', import.meta.url));
     const child = async (commandId: string, markerId: string) => {
-      const { stdout } = await run('npx', ['tsx', fixture, temp.path, commandId, markerId], { cwd: process.cwd() });
+      const { stdout } = await run(process.execPath, [fixture, temp.path, commandId, markerId], { cwd: process.cwd() });
       return JSON.parse(stdout.trim().split('\n').pop()!) as { ok: boolean; result?: Record<string, unknown>; code?: string };
     };
     expect(await child('provision-n1', 'marker-1')).toMatchObject({ ok: true, result: { storageState: 'ReadWrite', alreadyApplied: true } });
@@ -149,11 +145,7 @@ describe('a read that fails midway through a catch-up', () => {
     const { store: inner, dispose } = await freshStore('memory');
     cleanups.push(dispose);
     let failAfter = Infinity;
-    const flaky: EventStore = {
-      get url() {
-        return inner.url;
-      },
-      appendToStream: (stream, events, options) => inner.appendToStream(stream, events, options),
+    const flaky = wrapStore(inner, {
       readStream(stream, options) {
         const source = inner.readStream(stream, options);
         return {
@@ -166,11 +158,7 @@ describe('a read that fails midway through a catch-up', () => {
           },
         };
       },
-      readAll: (options) => inner.readAll(options),
-      subscribeToAll: (options, handler) => inner.subscribeToAll(options, handler),
-      streamRevision: (stream) => inner.streamRevision(stream),
-      close: () => inner.close(),
-    };
+    });
     const reader = await openTestEngine(flaky);
     cleanups.push(() => reader.close());
     const writer = await openTestEngine(inner);

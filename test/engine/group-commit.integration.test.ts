@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { clusterStreamId } from '../../src/domain/events.js';
 import type { EventStore } from '../../src/store/event-store.js';
+import { wrapStore } from '../../src/testing/wrap-store.js';
 import { freshStore, openTestEngine, readStreamEvents } from './support/harness.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -16,21 +17,13 @@ afterEach(async () => {
 function counting(inner: EventStore) {
   const appends: { stream: string; events: number }[] = [];
   let gate: Promise<void> = Promise.resolve();
-  const store: EventStore = {
-    get url() {
-      return inner.url;
-    },
+  const store = wrapStore(inner, {
     async appendToStream(stream, events, options) {
       appends.push({ stream, events: events.length });
       await gate;
       return inner.appendToStream(stream, events, options);
     },
-    readStream: (stream, options) => inner.readStream(stream, options),
-    readAll: (options) => inner.readAll(options),
-    subscribeToAll: (options, handler) => inner.subscribeToAll(options, handler),
-    streamRevision: (stream) => inner.streamRevision(stream),
-    close: () => inner.close(),
-  };
+  });
   const hold = () => {
     let release!: () => void;
     gate = new Promise<void>((resolve) => (release = resolve));

@@ -12,6 +12,7 @@ import { emptyClusterState } from '../../src/domain/cluster-state.js';
 import { clusterStreamId, observationsStreamId, parseDomainEvent } from '../../src/domain/events.js';
 import { verifyHashChain } from '../../src/engine/hashing.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import { nodeFixture } from '../support/node-fixture.js';
 import { openTestEngine, readStreamEvents, tempDbPath } from './support/harness.js';
 
 const run = promisify(execFile);
@@ -47,9 +48,9 @@ describe('two processes, one SQLite file, 20% lost responses', () => {
     await setup.provision();
     await setup.close();
 
-    const fixture = new URL('./fixtures/random-writer.ts', import.meta.url).pathname;
+    const fixture = await nodeFixture(new URL('./fixtures/random-writer.ts', import.meta.url));
     const writer = async (name: string, seed: number): Promise<WriterReport> => {
-      const { stdout } = await run('npx', ['tsx', fixture, temp.path, name, String(seed), String(COMMANDS_PER_WRITER), '32', '0.2'], {
+      const { stdout } = await run(process.execPath, [fixture, temp.path, name, String(seed), String(COMMANDS_PER_WRITER), '32', '0.2'], {
         maxBuffer: 64 * 1024 * 1024,
       });
       return JSON.parse(stdout.trim().split('\n').pop()!) as WriterReport;

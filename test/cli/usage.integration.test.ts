@@ -1,14 +1,18 @@
  
 /** Exit code 2 (bad usage, unreadable store), help, and the cluster selection rules of CLI.md "Global manners". */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, ensureBuilt, tempStore } from './support/cli.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli, tempStore } from './support/cli.js';
 
-const store = tempStore();
-
-beforeAll(ensureBuilt);
-afterAll(() => store.cleanup());
+/** Each case works on its own (empty) store. */
+const stores: ReturnType<typeof tempStore>[] = [];
+function freshStore() {
+  const store = tempStore();
+  stores.push(store);
+  return store;
+}
+afterAll(() => stores.forEach((s) => s.cleanup()));
 
 describe('usage errors exit 2', () => {
   it('prints help with exit 0', async () => {
@@ -21,6 +25,7 @@ describe('usage errors exit 2', () => {
   });
 
   it('refuses unknown flags, unknown commands and unparsable ids, in JSON too', async () => {
+    const store = freshStore();
     const flag = await store.run(['nodes', 'list', '--bogus']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/unknown option '--bogus'/);
@@ -38,15 +43,18 @@ describe('usage errors exit 2', () => {
   });
 
   it('reports a missing store or cluster with exit 2 and creates no file', async () => {
+    const store = freshStore();
     const missing = await store.run(['nodes', 'list', '--json']);
     expect(missing.code).toBe(2);
     expect(missing.json().error).toMatchObject({ code: 'StoreUnavailable', message: expect.stringMatching(/provision/) });
     const provision = await store.run(['provision']);
     expect(provision.code).toBe(2);
     expect(provision.stderr).toMatch(/--cluster NAME/);
+    expect(existsSync(store.path)).toBe(false);
   });
 
   it('chooses the only cluster of a store, and asks for --cluster when there are several', async () => {
+    const store = freshStore();
     expect((await store.run(['--cluster', 'one', 'provision'])).code).toBe(0);
     const list = await store.run(['nodes', 'list', '--json']);
     expect(list.code).toBe(0);
@@ -63,12 +71,15 @@ describe('usage errors exit 2', () => {
   });
 
   it('takes the store from CLUSTERCHART_STORE when --store is absent', async () => {
+    const store = freshStore();
+    expect((await store.run(['--cluster', 'one', 'provision'])).code).toBe(0);
     const result = await cli(['--cluster', 'one', 'nodes', 'list', '--json'], { env: { CLUSTERCHART_STORE: store.url } });
     expect(result.code).toBe(0);
     expect(result.json()).toEqual([]);
   });
 
   it('refuses a file that is not a store with exit 2', async () => {
+    const store = freshStore();
     const bogus = join(store.dir, 'not-a-store.db');
     writeFileSync(bogus, 'hello, I am not SQLite '.repeat(100));
     const result = await cli(['--store', `sqlite:${bogus}`, 'nodes', 'list', '--json']);

@@ -2,8 +2,8 @@
 /** `migrate legacy` with the CLI.md document: N0 remapped keeping its generation; N0 beside another live node refused. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, readRows, tempStore } from './support/cli.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readRows, tempStore } from './support/cli.js';
 
 /** The legacy document of CLI.md. */
 const LEGACY = {
@@ -32,7 +32,6 @@ function storeWith(document: unknown) {
   return { ...store, file };
 }
 
-beforeAll(ensureBuilt);
 afterAll(() => stores.forEach((s) => s.cleanup()));
 
 describe('migrate legacy', () => {

@@ -1,5 +1,5 @@
 /**
- * End to end in a real browser: `clusterchart view` (a separate process, as a user runs it) on a temporary sqlite
+ * End to end in a real browser: the built `clusterchart view` (a separate process, as a user runs it) on a temporary sqlite
  * store written by an engine in this process, driven through Debian's chromium with playwright-core.
  *
  * Skipped only when /usr/bin/chromium is missing outside CI; in CI (`.ci/run` installs it) it must run.
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { openStore } from '../../src/store/open-store.js';
+import { MAIN, ensureBuilt } from '../cli/support/cli.js';
 import { seedCluster } from './support/cluster.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -36,7 +37,7 @@ const consoleErrors: string[] = [];
 
 /** Starts `clusterchart view` and resolves with the URL it prints. */
 function startViewerProcess(storeUrl: string): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--store', storeUrl, 'view'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, '--store', storeUrl, 'view'], { stdio: ['ignore', 'pipe', 'pipe'] });
   viewerProcess = child;
   return new Promise((resolve, reject) => {
     let stdout = '';
@@ -56,6 +57,7 @@ const legend = (machine: string, state: string) => page.locator(`article[data-ma
 
 describe.skipIf(!runs)('viewer in chromium', () => {
   beforeAll(async () => {
+    await ensureBuilt();
     dir = await mkdtemp(join(tmpdir(), 'cc-viewer-'));
     const storeUrl = `sqlite:${join(dir, 'cluster.db')}`;
     store = await openStore(storeUrl);

@@ -4,7 +4,8 @@
  * some appends fail before reaching the store. Used by the engine's lost-response tests; exported so users can
  * test their own retry handling the same way.
  */
-import type { AppendResult, EventData, EventStore, ExpectedRevision } from '../../store/event-store.js';
+import type { AppendResult, EventData, EventStore, ExpectedRevision } from '../store/event-store.js';
+import { wrapStore } from './wrap-store.js';
 
 export type LossyStoreOptions = Readonly<{
   /** Probability that a successful append throws after committing (the response was lost). */
@@ -37,10 +38,7 @@ export class LostResponseError extends Error {
 export function createLossyStore(inner: EventStore, options: LossyStoreOptions): { store: EventStore; stats: LossyStoreStats } {
   const stats: LossyStoreStats = { appends: 0, lostResponses: 0, lostRequests: 0 };
   const affects = options.affects ?? (() => true);
-  const store: EventStore = {
-    get url() {
-      return inner.url;
-    },
+  const store = wrapStore(inner, {
     async appendToStream(streamId: string, events: readonly EventData[], appendOptions?: Readonly<{ expectedRevision?: ExpectedRevision }>): Promise<AppendResult> {
       stats.appends++;
       if (affects(streamId) && options.random() < (options.lostRequestRate ?? 0)) {
@@ -54,12 +52,7 @@ export function createLossyStore(inner: EventStore, options: LossyStoreOptions):
       }
       return result;
     },
-    readStream: (streamId, readOptions) => inner.readStream(streamId, readOptions),
-    readAll: (readOptions) => inner.readAll(readOptions),
-    subscribeToAll: (subscribeOptions, handler) => inner.subscribeToAll(subscribeOptions, handler),
-    streamRevision: (streamId) => inner.streamRevision(streamId),
-    close: () => inner.close(),
-  };
+  });
   return { store, stats };
 }
 

@@ -25,7 +25,7 @@ import {
   type ExecuteInput,
 } from '../../src/index.js';
 import { foldEvents } from '../../src/decider/index.js';
-import { createLossyStore, seededRandom } from '../../src/engine/testing/lossy-store.js';
+import { createLossyStore, seededRandom } from '../../src/testing/lossy-store.js';
 import { collect, describeEventStoreConformance, event, refusal, waitFor } from './conformance.js';
 import { etcdUnavailableReason, startEtcdCluster, type EtcdCluster, type MemberName } from './support/etcd-cluster.js';
 

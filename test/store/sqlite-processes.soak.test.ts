@@ -1,6 +1,6 @@
 /**
  * The sqlite store with real processes: concurrent writers on one file, SIGKILL at random moments, and files
- * it must refuse without writing to them. Children are TypeScript run through tsx (fixtures/).
+ * it must refuse without writing to them. Children are the fixtures/ scripts, started with node (../support/node-fixture.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/store/event-store.js';
 import { openSqliteStore, SQLITE_SCHEMA_VERSION } from '../../src/store/sqlite.js';
+import { nodeFixture } from '../support/node-fixture.js';
 import { collect, event, waitFor } from './conformance.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -18,10 +19,16 @@ const root = join(here, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'clusterchart-sqlite-processes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Each fixture's runnable JavaScript, by script name. */
+const scripts = new Map<string, string>();
+beforeAll(async () => {
+  for (const script of ['sqlite-writer.ts', 'sqlite-crash-writer.ts', 'sqlite-open.ts']) scripts.set(script, await nodeFixture(join(here, 'fixtures', script)));
+});
+
 type Child = { lines: string[]; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; kill: () => void; stderr: () => string };
 
 function run(script: string, args: readonly string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [scripts.get(script)!, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let partial = '';
   let stderr = '';

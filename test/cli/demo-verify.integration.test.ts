@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainHash } from '../../src/engine/hashing.js';
-import { type CliResult, cli, ensureBuilt, readRows, tamper, tempStore } from './support/cli.js';
+import { type CliResult, cli, readRows, tamper, tempStore } from './support/cli.js';
 
 const store = tempStore();
 let demo: CliResult;
 
 beforeAll(async () => {
-  await ensureBuilt();
   demo = await store.run(['demo']);
   // Fold the WAL into the main file so that a plain file copy is a complete store.
   const db = new Database(store.path);

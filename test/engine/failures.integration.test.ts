@@ -3,29 +3,21 @@ import { describe, expect, it } from 'vitest';
 import { ClusterchartError } from '../../src/domain/errors.js';
 import { clusterStreamId } from '../../src/domain/events.js';
 import { eventIdFor } from '../../src/engine/hashing.js';
-import type { EventStore } from '../../src/store/event-store.js';
 import { createMemoryStore } from '../../src/store/memory.js';
+import { wrapStore } from '../../src/testing/wrap-store.js';
 import { dumpStore, openTestEngine } from './support/harness.js';
 
 describe('engine failures', () => {
   it('gives up with TooManyConflicts after maxConflictRetries lost races, having written nothing', async () => {
     const inner = createMemoryStore();
     let attempts = 0;
-    const contended: EventStore = {
-      get url() {
-        return inner.url;
-      },
+    const contended = wrapStore(inner, {
       appendToStream(stream, events, options) {
         if (stream !== clusterStreamId('test') || attempts === -1) return inner.appendToStream(stream, events, options);
         attempts++;
         return Promise.reject(new ClusterchartError('WrongExpectedVersion', 'another writer appended first', { stream, expected: 0, actual: 1 }));
       },
-      readStream: (stream, options) => inner.readStream(stream, options),
-      readAll: (options) => inner.readAll(options),
-      subscribeToAll: (options, handler) => inner.subscribeToAll(options, handler),
-      streamRevision: (stream) => inner.streamRevision(stream),
-      close: () => inner.close(),
-    };
+    });
     const engine = await openTestEngine(contended, { maxConflictRetries: 3 });
     const before = await dumpStore(inner);
     await expect(engine.provision()).rejects.toMatchObject({ code: 'TooManyConflicts', message: expect.stringMatching(/retry them with the same command ids/) });
