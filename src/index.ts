@@ -178,23 +178,3 @@ export {
 } from '../projections/nodes-configuration.js';
 export { type ClusterHealth, clusterHealth, metadataQuorum } from '../projections/health.js';
 export { type AuditEntry, type AuditFilter, type AuditTrailState, auditEntries, auditTrailProjection } from '../projections/audit-trail.js';
-
-// Test helpers (also available as `clusterchart/testing`) -------------------------------------------------------------
-export {
-  assertMatches,
-  command,
-  type EnvelopeOptions,
-  type Expected,
-  type ExpectedEvent,
-  given,
-  type Given,
-  givenState,
-  type HistoryItem,
-  type Outcome,
-  projectionSpec,
-  type ProjectionSpec,
-  type ProjectionSpecGiven,
-  type ProjectionSpecWhen,
-  storedEvent,
-  type When,
-} from './testing/index.js';

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine, isClusterchartError, given, command } from '../../src/index.js';
+import { createEngine, isClusterchartError } from '../../src/index.js';
+import { command, given } from '../../src/testing/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clusterchart-api-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
