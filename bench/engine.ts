@@ -8,7 +8,7 @@
  * - loading a cluster of 10,000 nodes and 1,000,000 events: by full replay (events/s, against reading the same rows
  *   and against a hand-written reducer over them) and from a snapshot (ms, against the full replay);
  * - heap of a loaded 10,000-node engine, against the aggregate state alone.
- * Targets (issue 4): >= 50,000 cmd/s with 64 callers and >= 8x the one-per-transaction baseline; snapshot load
+ * Targets: >= 50,000 cmd/s with 64 callers and >= 8x the one-per-transaction baseline; snapshot load
  * <= 100 ms; full replay >= 500,000 events/s. `--quick` shrinks every size.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

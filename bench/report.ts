@@ -1,5 +1,5 @@
 /**
- * The bench contract of ARCHITECTURE.md, shared by every bench/NAME.ts: each figure is one JSON line on stdout
+ * The bench contract of docs/ARCHITECTURE.md, shared by every bench/NAME.ts: each figure is one JSON line on stdout
  * (`{"bench","metric","value","unit","baseline","baselineValue","ratio"}`, the baseline measured in the same run)
  * and the figures are repeated as a readable table on stderr. Benchmarks report; they never assert on time.
  */

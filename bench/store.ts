@@ -8,7 +8,7 @@
  *   JSON.parse of data and metadata (the same reads), and against raw rows without parsing (the driver's ceiling).
  * Memory store figures are printed against the same raw sqlite baselines. Medians of alternating runs. Reads are
  * also given per CPU second of the process, the figure a shared, noisy machine distorts least.
- * `--quick` shrinks every size. Targets (issue 3): sqlite >= 0.8 of raw at the same batch size; readAll >= 500k/s.
+ * `--quick` shrinks every size. Targets: sqlite >= 0.8 of raw at the same batch size; readAll >= 500k/s.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

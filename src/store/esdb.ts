@@ -370,7 +370,7 @@ export type EsdbErrorContext = Readonly<{
 /** gRPC status codes that mean "the server cannot be reached or did not answer in time". */
 const UNREACHABLE_GRPC_CODES = new Set([1, 4, 10, 14]);
 
-/** The one translation of driver errors into clusterchart errors (CONVENTIONS.md). */
+/** The one translation of driver errors into clusterchart errors (docs/ARCHITECTURE.md, "Conventions"). */
 export function translateEsdbError(error: unknown, context: EsdbErrorContext): Error {
   if (isClusterchartError(error)) return error;
   const where = context.stream === undefined ? '' : ` on stream "${context.stream}"`;

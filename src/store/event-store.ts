@@ -1,5 +1,5 @@
 /**
- * The one contract every event store adapter implements (ARCHITECTURE.md, EventStoreDB semantics).
+ * The one contract every event store adapter implements (docs/ARCHITECTURE.md, EventStoreDB semantics).
  *
  * Guarantees every adapter gives (proved by the conformance suite in test/store/):
  * - an append is atomic: all of its events are stored at consecutive revisions, or none is;

@@ -1,5 +1,5 @@
 /**
- * Opens an EventStore from its URL (ARCHITECTURE.md): `memory:`, `sqlite:PATH` (the embedded default), an etcd
+ * Opens an EventStore from its URL (docs/ARCHITECTURE.md): `memory:`, `sqlite:PATH` (the embedded default), an etcd
  * cluster (`etcd://host:2379,host:2379/prefix`) or an EventStoreDB / KurrentDB connection string (`esdb://`,
  * `esdb+discover://`, `kurrentdb://`, `kurrentdb+discover://`).
  * Adapters are loaded on demand, so a process that uses SQLite never loads a gRPC client and vice versa.

@@ -442,7 +442,7 @@ function setJournalModeWal(db: Database.Database, file: string): void {
 }
 
 /**
- * The one translation of better-sqlite3 / SQLite errors into clusterchart errors (CONVENTIONS.md). Errors that
+ * The one translation of better-sqlite3 / SQLite errors into clusterchart errors (docs/ARCHITECTURE.md, "Conventions"). Errors that
  * are already ClusterchartErrors pass through.
  */
 export function translateSqliteError(error: unknown, file: string, operation: 'open' | 'append' | 'read' | 'close'): Error {

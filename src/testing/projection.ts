@@ -4,7 +4,7 @@
  * - applying the `when` events through immer (one produce) gives the same state as the mutable fold of the whole
  *   history (the runner uses both modes);
  * - the state is deeply frozen;
- * - idempotency: applying the whole history again changes nothing (CONVENTIONS.md).
+ * - idempotency: applying the whole history again changes nothing (docs/ARCHITECTURE.md, "Conventions").
  *
  * @example
  * projectionSpec(observedClusterStateProjection)

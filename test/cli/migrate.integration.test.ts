@@ -1,11 +1,11 @@
  
-/** `migrate legacy` with the CLI.md document: N0 remapped keeping its generation; N0 beside another live node refused. */
+/** `migrate legacy` with the docs/CLI.md document: N0 remapped keeping its generation; N0 beside another live node refused. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readRows, tempStore } from './support/cli.js';
 
-/** The legacy document of CLI.md. */
+/** The legacy document of docs/CLI.md. */
 const LEGACY = {
   clusterName: 'legacy',
   version: 12,
@@ -35,7 +35,7 @@ function storeWith(document: unknown) {
 afterAll(() => stores.forEach((s) => s.cleanup()));
 
 describe('migrate legacy', () => {
-  it('imports the CLI.md document, remapping N0 to N1 with generation 4 kept', async () => {
+  it('imports the docs/CLI.md document, remapping N0 to N1 with generation 4 kept', async () => {
     const store = storeWith(LEGACY);
     const result = await store.run(['migrate', 'legacy', store.file, '--json']);
     expect(result.code, result.stdout + result.stderr).toBe(0);

@@ -1,5 +1,5 @@
  
-/** Exit code 2 (bad usage, unreadable store), help, and the cluster selection rules of CLI.md "Global manners". */
+/** Exit code 2 (bad usage, unreadable store), help, and the cluster selection rules of docs/CLI.md, "Global options and manners". */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Group commit (issue 4 §2): commands that arrive while an append is in flight are decided in order against the
+ * Group commit: commands that arrive while an append is in flight are decided in order against the
  * pending state and appended together; each caller gets its own result or error.
  */
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Restate's provisioning bug must be impossible here (issue 4 §3): the append of `Provisioning -> ReadWrite`
+ * Restate's provisioning bug must be impossible here: the append of `Provisioning -> ReadWrite`
  * commits but its response is lost. Retried by the same engine, by a new engine and by a second process, the
  * provisioning succeeds every time and exactly one transition is recorded.
  */

@@ -1,5 +1,5 @@
 /**
- * Several writers, lost responses (issue 4 §3): two processes run thousands of random commands (valid and invalid)
+ * Several writers, lost responses: two processes run thousands of random commands (valid and invalid)
  * against one SQLite file through stores that lose 20% of append responses after committing. Afterwards: no command
  * recorded twice, no duplicate transition, no spurious error, every registered node id unique and equal to what its
  * caller was told, an intact hash chain, and the engine's state equal to a fold of the stored events.

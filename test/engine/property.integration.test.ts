@@ -1,5 +1,5 @@
 /**
- * Property test through the engine (issue 4 §3): for random command sequences, valid and invalid, the domain
+ * Property test through the engine: for random command sequences, valid and invalid, the domain
  * invariants hold after every step, a refused command leaves the store byte-for-byte unchanged, and the engine's
  * state equals a fold of what it stored (and what a fresh engine loads).
  */

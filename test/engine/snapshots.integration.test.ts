@@ -1,5 +1,5 @@
 /**
- * Snapshots (issue 4 §4): taken every N events, loaded with the tail, and never trusted blindly: a damaged
+ * Snapshots: taken every N events, loaded with the tail, and never trusted blindly: a damaged
  * snapshot, one from other machine versions, or one that does not belong to this history is ignored (logged) and
  * the state is rebuilt from the events — the same state either way.
  */
