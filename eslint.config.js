@@ -46,7 +46,7 @@ const LAYERS = {
   cli: { files: ['src/cli/**/*.ts'], forbidden: PUBLIC_API_ONLY, pure: false, message: PUBLIC_API_MESSAGE, extra: [STORE_CLIENTS, TESTING_INTERNALS] },
 };
 
-const layerRules = Object.entries(LAYERS).map(([name, { files, forbidden, pure, message, extra = [] }]) => ({
+export const layerRules = Object.entries(LAYERS).map(([name, { files, forbidden, pure, message, extra = [] }]) => ({
   files,
   rules: {
     'no-restricted-imports': [
