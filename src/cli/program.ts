@@ -17,7 +17,7 @@ export function createProgram(cli: CliContext): Command {
   return new Command('clusterchart')
     .description('Event-sourced control plane of a Restate-style cluster: statecharts, durable events, projections, audit.')
     .version('0.1.0')
-    .addOption(new Option('--store <url>', `event store: sqlite:PATH, memory: or esdb://HOST:PORT?tls=false (env CLUSTERCHART_STORE, default ${DEFAULT_STORE})`))
+    .addOption(new Option('--store <url>', `event store: sqlite:PATH, memory:, etcd://HOST:2379,HOST:2379/PREFIX or esdb://HOST:PORT?tls=false (env CLUSTERCHART_STORE, default ${DEFAULT_STORE})`))
     .option('--cluster <name>', 'the cluster to act on; may be left out when the store holds exactly one')
     .option('--command-id <id>', 'id of a state-changing command: repeating a command with the same id is a retry that returns the first outcome and writes nothing')
     .option('--at <iso>', 'time recorded by observation commands (heartbeat, unreachable); default: now', parseIsoArg)
