@@ -23,6 +23,7 @@ import {
   type LiveNode,
   observationsStreamId,
   openClusterReader,
+  parseGenerationalNodeId,
   parseStoreUrl,
   printPlainNodeId,
   redactUrl,
@@ -198,9 +199,9 @@ async function tellStoryOn(run: Run, story: Story, inner: EventStore, reader: Cl
     ];
     for (const [name, roles] of registrations) {
       const result = await exec('RegisterNode', { name, roles: roles.split(','), address: `${name}.demo.internal:5122` });
-      const registered = node(result.node.id);
+      const registered = node(parseGenerationalNodeId(result.node).id);
       const metadataNote = registered.roles.includes('metadata-server') ? `, metadata ${registered.metadataServerState}` : '';
-      story.step(`nodes register --name ${name} --roles ${roles}`, result, `registered as N${result.node.id}:${result.node.generation}${metadataNote}`);
+      story.step(`nodes register --name ${name} --roles ${roles}`, result, `registered as ${result.node}${metadataNote}`);
     }
     const reserved = await refused('RegisterNode', { name: 'n0', roles: ['worker'], forceNodeId: 0 }, 'ReservedNodeId');
     story.step('nodes register --name n0 --roles worker --force-id 0', { error: reserved.toJSON() }, `refused, nothing written: ${reserved.code}\n${reserved.message}`);
@@ -209,7 +210,7 @@ async function tellStoryOn(run: Run, story: Story, inner: EventStore, reader: Cl
     // 3 ----------------------------------------------------------------------------------------------------------
     story.chapter('3. Metadata membership: an AutoJoin node is not demoted while another joins');
     const joined2 = await exec('JoinMetadataCluster', { node: 2 });
-    story.step('metadata join N2', joined2, `members ${joined2.members.map(printPlainNodeId).join(', ')} (configuration version ${joined2.version})`);
+    story.step('metadata join N2', joined2, `members ${joined2.members.join(', ')} (configuration version ${joined2.version})`);
     const n3 = node(3).metadataServerState;
     if (n3 !== 'AutoJoin') throw unexpected(`N3 should still be AutoJoin after N2 joined, but it is ${n3}`);
     story.note(
@@ -217,7 +218,7 @@ async function tellStoryOn(run: Run, story: Story, inner: EventStore, reader: Cl
         'node never joins: the metadata cluster stayed smaller than configured. Only previous members are demoted now.',
     );
     const joined3 = await exec('JoinMetadataCluster', { node: 3 });
-    story.step('metadata join N3', joined3, `members ${joined3.members.map(printPlainNodeId).join(', ')} (configuration version ${joined3.version})`);
+    story.step('metadata join N3', joined3, `members ${joined3.members.join(', ')} (configuration version ${joined3.version})`);
 
     // 4 ----------------------------------------------------------------------------------------------------------
     story.chapter('4. Log servers provision themselves with a LogStoreMarker');
@@ -292,7 +293,7 @@ async function tellStoryOn(run: Run, story: Story, inner: EventStore, reader: Cl
     const draining = await exec('SetWorkerState', { node: 5, state: 'Draining' });
     story.step('worker set-state N5 draining', draining, `N5 worker ${draining.from} -> ${draining.to}`);
     const removed = await exec('RemoveNodes', { nodes: [5] });
-    story.step('nodes remove N5 --yes', removed, `removed ${removed.removed.map(printPlainNodeId).join(', ')}: N5 is a tombstone, its id is retired`);
+    story.step('nodes remove N5 --yes', removed, `removed ${removed.removed.join(', ')}: N5 is a tombstone, its id is retired`);
     const late = await refused('RecordHeartbeat', { node: 'N5:1', at: run.at(), partitions: { '4': 'leader' } }, 'NodeDeleted');
     story.step('heartbeat N5:1 --partitions 4=leader   # a late heartbeat', { error: late.toJSON() }, `refused: ${late.code}\n${late.message}`);
     const after = await reader.observed({ at: run.now() });

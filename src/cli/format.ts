@@ -50,11 +50,11 @@ export function configText(config: ClusterConfig): string {
 export const already = (alreadyApplied: boolean): string => (alreadyApplied ? ' (already applied: nothing written)' : '');
 
 /** What a set-state command (storage or worker state) reports. */
-type StateChange = Readonly<{ node: number; from: string; to: string; forced: boolean; alreadyApplied: boolean }>;
+type StateChange = Readonly<{ node: string; from: string; to: string; forced: boolean; alreadyApplied: boolean }>;
 
 /** The JSON of a set-state command and its text; `machine` names the state in the text (`worker `, or '' for storage). */
-export function stateChangeOutput(result: StateChange, machine: string): { json: Omit<StateChange, 'node'> & { node: string }; text: () => string } {
-  const json = { node: printPlainNodeId(result.node), from: result.from, to: result.to, forced: result.forced, alreadyApplied: result.alreadyApplied };
+export function stateChangeOutput(result: StateChange, machine: string): { json: StateChange; text: () => string } {
+  const json = { node: result.node, from: result.from, to: result.to, forced: result.forced, alreadyApplied: result.alreadyApplied };
   const text = () =>
     json.from === json.to
       ? `${json.node} already is ${json.to}: nothing to change.`

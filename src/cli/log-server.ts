@@ -1,6 +1,6 @@
 /** `clusterchart log-server provision | start | set-state`: log-server storage state and its marker. */
 import type { Command } from 'commander';
-import { printPlainNodeId, type StorageState } from '../index.js';
+import type { StorageState } from '../index.js';
 import type { CliContext, Run } from './context.js';
 import { already, stateChangeOutput } from './format.js';
 import { parseIsoArg, parseNodeIdArg, parseStorageStateArg } from './parse.js';
@@ -35,7 +35,7 @@ export function register(program: Command, cli: CliContext): void {
   ).action(
     cli.action(async (run, node: number, options: MarkerOptions & { marker: string }) => {
       const result = await run.execute('ProvisionLogServer', { node, marker: markerOf(run, node, options) });
-      const json = { node: printPlainNodeId(result.node), storageState: result.storageState, alreadyApplied: result.alreadyApplied };
+      const json = { node: result.node, storageState: result.storageState, alreadyApplied: result.alreadyApplied };
       run.out.data(json, () => `${json.node} is ${json.storageState}.${already(json.alreadyApplied)}`);
     }),
   );
@@ -51,7 +51,7 @@ export function register(program: Command, cli: CliContext): void {
       const marker = options.marker === undefined ? null : markerOf(run, node, { ...options, marker: options.marker });
       const result = await run.execute('StartLogServer', { node, marker });
       const json = {
-        node: printPlainNodeId(result.node),
+        node: result.node,
         storageState: result.storageState,
         started: result.started,
         refusal: result.refusal,

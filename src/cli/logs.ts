@@ -1,6 +1,5 @@
 /** `clusterchart logs create-segment | seal`: log segments and their nodesets. */
 import type { Command } from 'commander';
-import { printPlainNodeId } from '../index.js';
 import type { CliContext } from './context.js';
 import { already } from './format.js';
 import { parseIntegerArg } from './parse.js';
@@ -17,7 +16,7 @@ export function register(program: Command, cli: CliContext): void {
     .action(
       cli.action(async (run, logId: number) => {
         const result = await run.execute('CreateLogSegment', { logId });
-        const json = { logId: result.logId, segment: result.segment, nodeset: result.nodeset.map(printPlainNodeId), warning: result.warning, alreadyApplied: result.alreadyApplied };
+        const json = { logId: result.logId, segment: result.segment, nodeset: result.nodeset, warning: result.warning, alreadyApplied: result.alreadyApplied };
         run.out.data(json, () =>
           `Log ${json.logId} segment ${json.segment} on nodeset ${json.nodeset.join(', ')}.${json.warning === null ? '' : ` Warning: ${json.warning}`}${already(json.alreadyApplied)}`,
         );

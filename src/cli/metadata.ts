@@ -9,10 +9,10 @@ type MembershipResult = CommandResult<'JoinMetadataCluster'> | CommandResult<'Re
 
 function membershipJson(result: MembershipResult) {
   return {
-    node: printPlainNodeId(result.node),
+    node: result.node,
     metadataServerState: result.metadataServerState,
     version: result.version,
-    members: result.members.map(printPlainNodeId),
+    members: result.members,
     alreadyApplied: result.alreadyApplied,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { type CommandInputData, printPlainNodeId } from '../index.js';
+import type { CommandInputData } from '../index.js';
 import type { CliContext } from './context.js';
 import { already } from './format.js';
 import { usageError } from './output.js';
@@ -43,7 +43,7 @@ export function register(program: Command, cli: CliContext): void {
         const legacy = document as CommandInputData['ImportLegacyConfiguration']['document'];
         const result = await run.execute('ImportLegacyConfiguration', { document: legacy, forceNodeId: options.forceNodeId }, { cluster, mode: 'create' });
         const remapped =
-          result.remapped === null ? null : { from: printPlainNodeId(result.remapped.from), to: printPlainNodeId(result.remapped.to), generation: result.remapped.generation };
+          result.remapped === null ? null : { from: result.remapped.from, to: result.remapped.to, generation: result.remapped.generation };
         const json = { cluster: result.clusterName, nodes: result.nodes, tombstones: result.tombstones, remapped, alreadyApplied: result.alreadyApplied };
         run.out.data(json, () =>
           `Imported cluster ${json.cluster}: ${json.nodes} live node(s), ${json.tombstones} tombstone(s).` +

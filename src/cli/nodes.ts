@@ -1,6 +1,6 @@
 /** `clusterchart nodes register | remove | list`: node identities and the nodes configuration. */
 import type { Command } from 'commander';
-import { printGenerationalNodeId, printPlainNodeId, type Role } from '../index.js';
+import { parseGenerationalNodeId, printPlainNodeId, type Role } from '../index.js';
 import type { CliContext } from './context.js';
 import { already, nodesJson, nodesText } from './format.js';
 import { parseBooleanArg, parseNodeIdArg, parseNodeIdList, parseRolesArg } from './parse.js';
@@ -30,9 +30,10 @@ export function register(program: Command, cli: CliContext): void {
           address: options.address,
           location: options.location,
         });
-        const node = printGenerationalNodeId(result.node);
+        const node = result.node;
+        const { id, generation } = parseGenerationalNodeId(node);
         run.out.data(
-          { node, id: printPlainNodeId(result.node.id), generation: result.node.generation, created: result.created, alreadyApplied: result.alreadyApplied },
+          { node, id: printPlainNodeId(id), generation, created: result.created, alreadyApplied: result.alreadyApplied },
           () => `${result.created ? 'Registered' : 'Restarted'} ${options.name} as ${node}.${already(result.alreadyApplied)}`,
         );
       }),
@@ -60,8 +61,8 @@ export function register(program: Command, cli: CliContext): void {
           return;
         }
         const result = await run.execute('RemoveNodes', { nodes: ids });
-        const removed = result.removed.map(printPlainNodeId);
-        const alreadyRemoved = result.alreadyRemoved.map(printPlainNodeId);
+        const removed = result.removed;
+        const alreadyRemoved = result.alreadyRemoved;
         run.out.data({ removed, alreadyRemoved, alreadyApplied: result.alreadyApplied }, () =>
           [
             removed.length > 0 ? `Removed ${removed.join(', ')}.` : 'Nothing to remove.',

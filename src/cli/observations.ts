@@ -1,6 +1,6 @@
 /** `clusterchart heartbeat | unreachable`: liveness observations, written to the observations stream. */
 import type { Command } from 'commander';
-import { printGenerationalNodeId, printPlainNodeId, type RunMode } from '../index.js';
+import type { RunMode } from '../index.js';
 import type { CliContext } from './context.js';
 import { already } from './format.js';
 import { parseGenerationalArg, parseNodeIdArg, parsePartitionsArg } from './parse.js';
@@ -14,7 +14,7 @@ export function register(program: Command, cli: CliContext): void {
     .action(
       cli.action(async (run, node: { id: number; generation: number }, options: { partitions?: Record<string, RunMode> }) => {
         const result = await run.execute('RecordHeartbeat', { node, at: run.at(), partitions: options.partitions ?? {} });
-        const json = { node: printGenerationalNodeId(result.node), at: result.at, partitions: options.partitions ?? {}, alreadyApplied: result.alreadyApplied };
+        const json = { node: result.node, at: result.at, partitions: options.partitions ?? {}, alreadyApplied: result.alreadyApplied };
         run.out.data(json, () => {
           const parts = Object.entries(json.partitions).map(([p, mode]) => `${p}=${mode}`);
           return `Heartbeat of ${json.node} at ${json.at}${parts.length > 0 ? ` (partitions ${parts.join(', ')})` : ''}.${already(json.alreadyApplied)}`;
@@ -29,7 +29,7 @@ export function register(program: Command, cli: CliContext): void {
     .action(
       cli.action(async (run, node: number) => {
         const result = await run.execute('RecordUnreachable', { node, at: run.at() });
-        const json = { node: printPlainNodeId(result.node), at: result.at, alreadyApplied: result.alreadyApplied };
+        const json = { node: result.node, at: result.at, alreadyApplied: result.alreadyApplied };
         run.out.data(json, () => `${json.node} recorded unreachable at ${json.at}.${already(json.alreadyApplied)}`);
       }),
     );

@@ -6,7 +6,7 @@ import { type ClusterState, emptyClusterState } from '../domain/cluster-state.js
 import type { Command, CommandType } from '../domain/commands.js';
 import { ClusterchartError } from '../domain/errors.js';
 import type { DomainEvent, Transition } from '../domain/events.js';
-import { generationalNodeId, plainNodeId } from '../domain/ids.js';
+import { printGenerationalNodeId, printPlainNodeId } from '../domain/ids.js';
 import type { CommandResult, CommandResults } from '../domain/results.js';
 import type { MetadataServerState, StorageState } from '../domain/states.js';
 import { DEFAULT_CLUSTER_CONFIG } from './cluster.js';
@@ -48,9 +48,9 @@ function resultBody(command: Command, events: readonly DomainEvent[], state: Clu
     }
     case 'RegisterNode': {
       const registered = eventsOf(events, 'NodeRegistered')[0];
-      if (registered !== undefined) return { node: generationalNodeId(registered.data.nodeId, registered.data.generation), created: true };
+      if (registered !== undefined) return { node: printGenerationalNodeId({ id: registered.data.nodeId, generation: registered.data.generation }), created: true };
       const restarted = eventsOf(events, 'NodeRestarted')[0];
-      if (restarted !== undefined) return { node: generationalNodeId(restarted.data.nodeId, restarted.data.generation), created: false };
+      if (restarted !== undefined) return { node: printGenerationalNodeId({ id: restarted.data.nodeId, generation: restarted.data.generation }), created: false };
       // A registration always records an event; without one, describe the node as the state knows it.
       const node = liveNodeByName(state, command.data.name);
       if (node === undefined) {
@@ -58,35 +58,36 @@ function resultBody(command: Command, events: readonly DomainEvent[], state: Clu
           name: command.data.name,
         });
       }
-      return { node: generationalNodeId(node.id, node.generation), created: false };
+      return { node: printGenerationalNodeId(node), created: false };
     }
     case 'RemoveNodes': {
       const removed = eventsOf(events, 'NodeRemoved').map((e) => e.data.nodeId);
       const done = new Set<number>(removed);
-      return { removed, alreadyRemoved: [...new Set(command.data.nodes)].filter((id) => !done.has(id)) };
+      const alreadyRemoved = [...new Set(command.data.nodes)].filter((id) => !done.has(id));
+      return { removed: removed.map(printPlainNodeId), alreadyRemoved: alreadyRemoved.map(printPlainNodeId) };
     }
     case 'JoinMetadataCluster':
     case 'RemoveMetadataMember': {
       const change = eventsOf(events, 'MetadataConfigurationChanged')[0];
       const id = command.data.node;
       const moved = eventsOf(events, 'MetadataServerStateChanged').find((e) => e.data.nodeId === id);
-      const members = change?.data.members.map((m) => m.node) ?? Object.keys(state.metadata.members).map((k) => plainNodeId(Number(k)));
+      const members = (change?.data.members.map((m) => m.node) ?? Object.keys(state.metadata.members).map(Number)).map(printPlainNodeId);
       const metadataServerState =
         (moved?.data.to as MetadataServerState | undefined) ??
         liveOrNull(state, id)?.metadataServerState ??
         (command.type === 'JoinMetadataCluster' ? 'Member' : 'Standby');
-      return { node: id, metadataServerState, version: change?.data.version ?? state.metadata.version, members };
+      return { node: printPlainNodeId(id), metadataServerState, version: change?.data.version ?? state.metadata.version, members };
     }
     case 'ProvisionLogServer': {
       const e = eventsOf(events, 'StorageStateChanged')[0];
-      return { node: command.data.node, storageState: (e?.data.to as StorageState | undefined) ?? liveOrNull(state, command.data.node)?.storageState ?? 'ReadWrite' };
+      return { node: printPlainNodeId(command.data.node), storageState: (e?.data.to as StorageState | undefined) ?? liveOrNull(state, command.data.node)?.storageState ?? 'ReadWrite' };
     }
     case 'StartLogServer': {
       const id = command.data.node;
       const e = eventsOf(events, 'StorageStateChanged')[0];
       const storageState = (e?.data.to as StorageState | undefined) ?? liveOrNull(state, id)?.storageState ?? 'Provisioning';
       const refusal = startRefusal(id, storageState);
-      return { node: id, storageState, started: refusal === null, refusal };
+      return { node: printPlainNodeId(id), storageState, started: refusal === null, refusal };
     }
     case 'SetStorageState':
     case 'SetWorkerState': {
@@ -96,7 +97,7 @@ function resultBody(command: Command, events: readonly DomainEvent[], state: Clu
       const current = command.type === 'SetStorageState' ? node?.storageState : node?.workerState;
       const from = t?.from ?? current ?? command.data.state;
       const to = t?.to ?? current ?? command.data.state;
-      return { node: command.data.node, from, to, forced: t?.forced === true } as CommandResults['SetStorageState'];
+      return { node: printPlainNodeId(command.data.node), from, to, forced: t?.forced === true } as CommandResults['SetStorageState'];
     }
     case 'CreateLogSegment': {
       const e = eventsOf(events, 'LogSegmentCreated')[0];
@@ -104,7 +105,7 @@ function resultBody(command: Command, events: readonly DomainEvent[], state: Clu
       return {
         logId: command.data.logId,
         segment: e?.data.segment ?? last?.segment ?? 0,
-        nodeset: e?.data.nodeset ?? last?.nodeset ?? [],
+        nodeset: (e?.data.nodeset ?? last?.nodeset ?? []).map(printPlainNodeId),
         warning: e?.data.warning ?? null,
       };
     }
@@ -120,12 +121,12 @@ function resultBody(command: Command, events: readonly DomainEvent[], state: Clu
         clusterName: imported?.data.clusterName ?? command.data.document.clusterName,
         nodes: nodes.filter((n) => !n.tombstone).length + (remap === undefined ? 0 : 1),
         tombstones: nodes.filter((n) => n.tombstone).length + (remap === undefined ? 0 : 1),
-        remapped: remap === undefined ? null : { from: remap.data.fromId, to: remap.data.nodeId, generation: remap.data.generation },
+        remapped: remap === undefined ? null : { from: printPlainNodeId(remap.data.fromId), to: printPlainNodeId(remap.data.nodeId), generation: remap.data.generation },
       };
     }
     case 'RecordHeartbeat':
-      return { node: command.data.node, at: command.data.at };
+      return { node: printGenerationalNodeId(command.data.node), at: command.data.at };
     case 'RecordUnreachable':
-      return { node: command.data.node, at: command.data.at };
+      return { node: printPlainNodeId(command.data.node), at: command.data.at };
   }
 }

@@ -104,11 +104,19 @@ export function isGenerational(id: PlainNodeId | GenerationalNodeId): id is Gene
   return typeof id === 'object';
 }
 
-export function printPlainNodeId(id: PlainNodeId | number): string {
+/**
+ * A node id as users see it, in results, read models, the audit trail and the CLI alike: `N3`. (Plain and
+ * generational ids are numbers and `{ id, generation }` inside the domain; everything handed to a user is printed.)
+ */
+export type NodeName = `N${number}`;
+/** A generational node id as users see it: `N3:2`. */
+export type GenerationalNodeName = `N${number}:${number}`;
+
+export function printPlainNodeId(id: PlainNodeId | number): NodeName {
   return `N${id}`;
 }
 
-export function printGenerationalNodeId(id: GenerationalNodeId | { id: number; generation: number }): string {
+export function printGenerationalNodeId(id: GenerationalNodeId | { id: number; generation: number }): GenerationalNodeName {
   return `N${id.id}:${id.generation}`;
 }
 

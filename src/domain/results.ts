@@ -1,45 +1,46 @@
 /**
  * What each command returns to its caller. Results are derived from the decided events (or, for a retry, from the
- * events the command wrote the first time), so a retried command returns its first outcome.
+ * events the command wrote the first time), so a retried command returns its first outcome. Results are plain JSON
+ * data, and node ids in them are printed (`N3`, `N3:2`), as in every read model.
  */
 import type { CommandType } from './commands.js';
 import type { ErrorCode } from './errors.js';
 import type { ClusterConfig } from './events.js';
-import type { GenerationalNodeId, PlainNodeId } from './ids.js';
+import type { GenerationalNodeName, NodeName } from './ids.js';
 import type { MetadataServerState, StorageState, WorkerState } from './states.js';
 
 export interface CommandResults {
   ProvisionCluster: Readonly<{ clusterName: string; config: ClusterConfig }>;
   SetDefaultLogProvider: Readonly<{ config: ClusterConfig }>;
   /** `created: false` for a restart of a known name (generation + 1). */
-  RegisterNode: Readonly<{ node: GenerationalNodeId; created: boolean }>;
+  RegisterNode: Readonly<{ node: GenerationalNodeName; created: boolean }>;
   /** Unknown or already removed nodes are listed in `alreadyRemoved` (removal is idempotent). */
-  RemoveNodes: Readonly<{ removed: readonly PlainNodeId[]; alreadyRemoved: readonly PlainNodeId[] }>;
-  JoinMetadataCluster: Readonly<{ node: PlainNodeId; metadataServerState: MetadataServerState; version: number; members: readonly PlainNodeId[] }>;
-  RemoveMetadataMember: Readonly<{ node: PlainNodeId; metadataServerState: MetadataServerState; version: number; members: readonly PlainNodeId[] }>;
-  ProvisionLogServer: Readonly<{ node: PlainNodeId; storageState: StorageState }>;
+  RemoveNodes: Readonly<{ removed: readonly NodeName[]; alreadyRemoved: readonly NodeName[] }>;
+  JoinMetadataCluster: Readonly<{ node: NodeName; metadataServerState: MetadataServerState; version: number; members: readonly NodeName[] }>;
+  RemoveMetadataMember: Readonly<{ node: NodeName; metadataServerState: MetadataServerState; version: number; members: readonly NodeName[] }>;
+  ProvisionLogServer: Readonly<{ node: NodeName; storageState: StorageState }>;
   /**
    * `started: false` with a refusal when the start-up checks refuse to run the log server (DataLoss, Disabled).
    * A start that finds ReadWrite/ReadOnly without a marker records the move to DataLoss AND refuses.
    */
   StartLogServer: Readonly<{
-    node: PlainNodeId;
+    node: NodeName;
     storageState: StorageState;
     started: boolean;
     refusal: Readonly<{ code: ErrorCode; message: string }> | null;
   }>;
-  SetStorageState: Readonly<{ node: PlainNodeId; from: StorageState; to: StorageState; forced: boolean }>;
-  SetWorkerState: Readonly<{ node: PlainNodeId; from: WorkerState; to: WorkerState; forced: boolean }>;
-  CreateLogSegment: Readonly<{ logId: number; segment: number; nodeset: readonly PlainNodeId[]; warning: string | null }>;
+  SetStorageState: Readonly<{ node: NodeName; from: StorageState; to: StorageState; forced: boolean }>;
+  SetWorkerState: Readonly<{ node: NodeName; from: WorkerState; to: WorkerState; forced: boolean }>;
+  CreateLogSegment: Readonly<{ logId: number; segment: number; nodeset: readonly NodeName[]; warning: string | null }>;
   SealLogSegment: Readonly<{ logId: number; segment: number }>;
   ImportLegacyConfiguration: Readonly<{
     clusterName: string;
     nodes: number;
     tombstones: number;
-    remapped: Readonly<{ from: number; to: PlainNodeId; generation: number }> | null;
+    remapped: Readonly<{ from: NodeName; to: NodeName; generation: number }> | null;
   }>;
-  RecordHeartbeat: Readonly<{ node: GenerationalNodeId; at: string }>;
-  RecordUnreachable: Readonly<{ node: PlainNodeId; at: string }>;
+  RecordHeartbeat: Readonly<{ node: GenerationalNodeName; at: string }>;
+  RecordUnreachable: Readonly<{ node: NodeName; at: string }>;
 }
 
 /**

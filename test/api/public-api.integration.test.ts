@@ -24,7 +24,7 @@ describe('the public API (README example)', () => {
     });
     await engine.provision({ replication: 1 });
     const { node } = await engine.registerNode({ name: 'n1', roles: ['log-server', 'metadata-server'] });
-    expect(node).toEqual({ id: 1, generation: 1 });
+    expect(node).toBe('N1:1');
 
     const marker = { nodeId: 'N1', markerId: 'disk-7f3c', createdAt: '2026-01-01T00:00:00Z' };
     const first = await engine.provisionLogServer({ node: 'N1', marker, commandId: 'prov-n1' });

@@ -145,7 +145,7 @@ describe('node identity (scenarios #1-#9)', () => {
     const out = given(provision())
       .when(register('a', ['worker']))
       .then([{ type: 'NodeRegistered', data: { machine: 'node-lifecycle', from: 'Unregistered', to: 'Registered', nodeId: 1, generation: 1 } }]);
-    expect(out.result).toMatchObject({ node: { id: 1, generation: 1 }, created: true });
+    expect(out.result).toMatchObject({ node: "N1:1", created: true });
   });
 
   it('#3: with N1, N2 and a tombstoned N3, a new node gets N4:1 (ids are never reused)', () => {
@@ -181,7 +181,7 @@ describe('node identity (scenarios #1-#9)', () => {
       ]);
     const node = live(out.after, 2);
     expect(node).toMatchObject({ generation: 6, storageState: 'ReadWrite', workerState: 'Active', marker: { markerId: 'm2' } });
-    expect(out.result).toMatchObject({ node: { id: 2, generation: 6 }, created: false });
+    expect(out.result).toMatchObject({ node: "N2:6", created: false });
   });
 
   it('a restart keeps the location unless a new one is given (set -> empty is ignored)', () => {
@@ -240,7 +240,7 @@ describe('node identity (scenarios #1-#9)', () => {
     expect(out.after.nodes[0]).toEqual({ removed: true, id: 0, name: 'solo' });
     expect(live(out.after, 1)).toMatchObject({ generation: 4, storageState: 'ReadWrite', metadataServerState: 'Member' });
     expect(out.after.revision).toBe(3);
-    expect(out.result).toMatchObject({ remapped: { from: 0, to: 1, generation: 4 }, nodes: 1, tombstones: 1 });
+    expect(out.result).toMatchObject({ remapped: { from: 'N0', to: 'N1', generation: 4 }, nodes: 1, tombstones: 1 });
     // Registration continues after the remapped id.
     givenState(out.after).when(register('b', ['worker'])).then([{ type: 'NodeRegistered', data: { nodeId: 2 } }]);
   });
@@ -368,7 +368,7 @@ describe('metadata membership (scenarios #10-#21)', () => {
         { type: 'MetadataServerStateChanged', data: { nodeId: 2, from: 'Member', to: 'Standby', input: { inNewMembers: false, wasPreviousMember: true } } },
       ]);
     expect(live(out.after, 3).metadataServerState).toBe('AutoJoin');
-    expect(out.result).toMatchObject({ metadataServerState: 'Standby', members: [1], version: 3 });
+    expect(out.result).toMatchObject({ metadataServerState: 'Standby', members: ['N1'], version: 3 });
   });
 
   it('#13: a Standby node that is asked to join becomes a Member', () => {
@@ -439,7 +439,7 @@ describe('metadata membership (scenarios #10-#21)', () => {
 describe('removing nodes (scenarios #25-#28)', () => {
   it('unknown or already removed nodes are ok and write nothing', () => {
     const out = given(provision(), register('a', ['worker']), removeNodes(1)).when(removeNodes(1, 9)).then([]);
-    expect(out.result).toMatchObject({ removed: [], alreadyRemoved: [1, 9], alreadyApplied: true });
+    expect(out.result).toMatchObject({ removed: [], alreadyRemoved: ['N1', 'N9'], alreadyApplied: true });
   });
 
   it('#25: a ReadWrite log server is LogServerReadWrite and nothing changes', () => {

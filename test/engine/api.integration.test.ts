@@ -32,25 +32,25 @@ describe.each(STORE_KINDS)('engine API on %s', (kind) => {
     await expectRefused(store, engine.provision({ replication: 1 }), 'AlreadyProvisioned');
 
     const n1 = await engine.registerNode({ name: 'n1', roles: ['log-server', 'metadata-server', 'worker'], address: 'http://n1:5122' });
-    expect(n1).toMatchObject({ type: 'RegisterNode', created: true, node: { id: 1, generation: 1 } });
+    expect(n1).toMatchObject({ type: 'RegisterNode', created: true, node: "N1:1" });
     const n2 = await engine.registerNode({ name: 'n2', roles: ['log-server', 'metadata-server'] });
-    expect(n2.node).toEqual({ id: 2, generation: 1 });
+    expect(n2.node).toEqual("N2:1");
     await expectRefused(store, engine.registerNode({ name: 'zero', roles: ['worker'], forceNodeId: 0 }), 'ReservedNodeId');
     await expectRefused(store, engine.registerNode({ name: 'n9', roles: ['worker'], forceNodeId: 'N2' }), 'NodeIdInUse');
     const restarted = await engine.registerNode({ name: 'n2', roles: ['log-server', 'metadata-server'] });
-    expect(restarted).toMatchObject({ created: false, node: { id: 2, generation: 2 } });
+    expect(restarted).toMatchObject({ created: false, node: "N2:2" });
 
-    expect(await engine.provisionLogServer({ node: 'N1', marker: markerOf(1) })).toMatchObject({ node: 1, storageState: 'ReadWrite', alreadyApplied: false });
+    expect(await engine.provisionLogServer({ node: 'N1', marker: markerOf(1) })).toMatchObject({ node: 'N1', storageState: 'ReadWrite', alreadyApplied: false });
     expect(await engine.provisionLogServer({ node: 2, marker: markerOf(2) })).toMatchObject({ storageState: 'ReadWrite' });
     await expectRefused(store, engine.provisionLogServer({ node: 'N1', marker: markerOf(1, 'another-disk') }), 'MarkerMismatch');
     await expectRefused(store, engine.provisionLogServer({ node: 'N2', marker: markerOf(1) }), 'MarkerFromAnotherNode');
     expect(await engine.startLogServer({ node: 'N1', marker: markerOf(1) })).toMatchObject({ started: true, storageState: 'ReadWrite', refusal: null });
 
     const joined = await engine.joinMetadata({ node: 'N2' });
-    expect(joined).toMatchObject({ node: 2, metadataServerState: 'Member' });
-    expect([...joined.members].sort()).toEqual([1, 2]);
+    expect(joined).toMatchObject({ node: 'N2', metadataServerState: 'Member' });
+    expect([...joined.members].sort()).toEqual(['N1', 'N2']);
     const left = await engine.removeMetadataMember({ node: 'N2' });
-    expect(left).toMatchObject({ node: 2, metadataServerState: 'Standby', members: [1] });
+    expect(left).toMatchObject({ node: 'N2', metadataServerState: 'Standby', members: ['N1'] });
     await expectRefused(store, engine.removeMetadataMember({ node: 'N1' }), 'OnlyMember');
     await expectRefused(store, engine.joinMetadata({ node: 'N7' }), 'UnknownNode');
 
@@ -58,27 +58,27 @@ describe.each(STORE_KINDS)('engine API on %s', (kind) => {
     await expectRefused(store, engine.setDefaultLogProvider({ provider: 'local' }), 'ChooseReplicatedLoglet');
     const segment = await engine.createLogSegment({ logId: 1 });
     expect(segment).toMatchObject({ logId: 1, segment: 0 });
-    expect([...segment.nodeset].sort()).toEqual([1, 2]);
+    expect([...segment.nodeset].sort()).toEqual(['N1', 'N2']);
     await expectRefused(store, engine.removeNodes({ nodes: ['N2'] }), 'LogServerReadWrite');
     expect(await engine.sealLogSegment({ logId: 1 })).toMatchObject({ logId: 1, segment: 0 });
     await expectRefused(store, engine.sealLogSegment({ logId: 9 }), 'UnknownLog');
 
     await expectRefused(store, engine.setStorageState({ node: 'N1', state: 'provisioning', force: true }), 'UnsafeTransition');
     await engine.setDefaultLogProvider({ provider: 'replicated', replication: 1 });
-    expect(await engine.setStorageState({ node: 'N2', state: 'read-only' })).toMatchObject({ node: 2, from: 'ReadWrite', to: 'ReadOnly', forced: false });
+    expect(await engine.setStorageState({ node: 'N2', state: 'read-only' })).toMatchObject({ node: 'N2', from: 'ReadWrite', to: 'ReadOnly', forced: false });
     expect(await engine.setWorkerState({ node: 'N1', state: 'Active' })).toMatchObject({ from: 'Provisioning', to: 'Active' });
     await expectRefused(store, engine.setWorkerState({ node: 'N2', state: 'Active' }), 'InvalidRole');
 
     expect(await engine.recordHeartbeat({ node: 'N1:1', at: '2026-01-01T00:00:01.000Z', partitions: { '0': 'leader' } })).toMatchObject({
       type: 'RecordHeartbeat',
-      node: { id: 1, generation: 1 },
+      node: 'N1:1',
     });
-    expect(await engine.recordUnreachable({ node: 'N2', at: '2026-01-01T00:00:01.000Z' })).toMatchObject({ node: 2 });
+    expect(await engine.recordUnreachable({ node: 'N2', at: '2026-01-01T00:00:01.000Z' })).toMatchObject({ node: 'N2' });
     await expectRefused(store, engine.recordHeartbeat({ node: 'N8:1', at: '2026-01-01T00:00:01.000Z' }), 'UnknownNode');
 
-    expect(await engine.removeNodes({ nodes: ['N2', 'N5'] })).toMatchObject({ removed: [2], alreadyRemoved: [5] });
+    expect(await engine.removeNodes({ nodes: ['N2', 'N5'] })).toMatchObject({ removed: ['N2'], alreadyRemoved: ['N5'] });
     const viaExecute = await engine.execute({ type: 'RegisterNode', data: { name: 'n3', roles: ['worker'] }, commandId: 'exec-1' });
-    expect(viaExecute).toMatchObject({ type: 'RegisterNode', node: { id: 3, generation: 1 } });
+    expect(viaExecute).toMatchObject({ type: 'RegisterNode', node: "N3:1" });
     await expectRefused(store, engine.execute({ type: 'Reboot', data: {} } as never), 'InvalidInput');
     await expectRefused(store, engine.registerNode({ name: '', roles: [] }), 'InvalidInput');
 
@@ -119,7 +119,7 @@ describe.each(STORE_KINDS)('engine API on %s', (kind) => {
       'MultiNodeCluster',
     );
     const imported = await engine.importLegacy({ document: { clusterName: 'test', version: 7, nodes: [node0] } });
-    expect(imported).toMatchObject({ type: 'ImportLegacyConfiguration', remapped: { from: 0, to: 1, generation: 3 } });
+    expect(imported).toMatchObject({ type: 'ImportLegacyConfiguration', remapped: { from: 'N0', to: 'N1', generation: 3 } });
     expect(engine.state().nodes['1']).toMatchObject({ removed: false, generation: 3, name: 'legacy' });
   });
 });

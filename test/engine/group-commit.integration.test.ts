@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { clusterStreamId } from '../../src/domain/events.js';
+import { parseGenerationalNodeId } from '../../src/domain/ids.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { wrapStore } from '../../src/testing/wrap-store.js';
 import { freshStore, openTestEngine, readStreamEvents } from './support/harness.js';
@@ -48,7 +49,7 @@ describe('group commit', () => {
     const perCaller = await Promise.all(
       Array.from({ length: 50 }, async (_, caller) => {
         const ids: number[] = [];
-        for (let i = 0; i < 6; i++) ids.push((await engine.registerNode({ name: `c${caller}-n${i}`, roles: ['worker'] })).node.id);
+        for (let i = 0; i < 6; i++) ids.push(parseGenerationalNodeId((await engine.registerNode({ name: `c${caller}-n${i}`, roles: ['worker'] })).node).id);
         return ids;
       }),
     );
@@ -82,10 +83,10 @@ describe('group commit', () => {
     const settled = await Promise.allSettled([first, ...batch]);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect((settled[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'NodeIdInUse' });
-    expect((settled[1] as PromiseFulfilledResult<{ node: unknown }>).value.node).toEqual({ id: 2, generation: 1 });
-    expect((settled[3] as PromiseFulfilledResult<{ node: unknown }>).value.node).toEqual({ id: 3, generation: 1 });
+    expect((settled[1] as PromiseFulfilledResult<{ node: unknown }>).value.node).toEqual("N2:1");
+    expect((settled[3] as PromiseFulfilledResult<{ node: unknown }>).value.node).toEqual("N3:1");
     // The restart was decided against the pending registration of a, in the same batch.
-    expect((settled[4] as PromiseFulfilledResult<{ node: unknown; created: boolean }>).value).toMatchObject({ node: { id: 2, generation: 2 }, created: false });
+    expect((settled[4] as PromiseFulfilledResult<{ node: unknown; created: boolean }>).value).toMatchObject({ node: "N2:2", created: false });
     expect(clusterAppends().map((a) => a.events)).toEqual([1, 1, 3]);
     const events = await readStreamEvents(inner, clusterStreamId('test'));
     expect(events.map((e) => e.type)).toEqual(['ClusterProvisioned', 'NodeRegistered', 'NodeRegistered', 'NodeRegistered', 'NodeRestarted']);
@@ -106,8 +107,8 @@ describe('group commit', () => {
     await first;
     const [one, two] = await Promise.all(twice);
     await expect(mixed).rejects.toMatchObject({ code: 'CommandIdReused' });
-    expect(one).toMatchObject({ node: { id: 1, generation: 1 }, alreadyApplied: false });
-    expect(two).toMatchObject({ node: { id: 1, generation: 1 }, alreadyApplied: true });
+    expect(one).toMatchObject({ node: "N1:1", alreadyApplied: false });
+    expect(two).toMatchObject({ node: "N1:1", alreadyApplied: true });
     expect(clusterAppends().map((a) => a.events)).toEqual([1, 1]);
   });
 });

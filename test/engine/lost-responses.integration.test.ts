@@ -95,7 +95,7 @@ describe('a lost response to Provisioning -> ReadWrite', () => {
 
     state.readsFail = false;
     const sameEngine = await engine.provisionLogServer({ node: 'N1', marker: markerOf(1), commandId: 'provision-n1' });
-    expect(sameEngine).toMatchObject({ node: 1, storageState: 'ReadWrite', alreadyApplied: true });
+    expect(sameEngine).toMatchObject({ node: 'N1', storageState: 'ReadWrite', alreadyApplied: true });
 
     const before = await dumpStore(inner);
     const fresh = await openTestEngine(inner);
@@ -174,6 +174,6 @@ describe('a read that fails midway through a catch-up', () => {
     failAfter = Infinity;
     await reader.refresh();
     expect(reader.state()).toEqual(writer.state());
-    expect(await reader.registerNode({ name: 'n1', roles: ['worker'] })).toMatchObject({ created: false, node: { id: 2, generation: 2 } });
+    expect(await reader.registerNode({ name: 'n1', roles: ['worker'] })).toMatchObject({ created: false, node: "N2:2" });
   });
 });

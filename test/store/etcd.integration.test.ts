@@ -21,6 +21,7 @@ import {
   emptyClusterState,
   observationsStreamId,
   parseDomainEvent,
+  parseGenerationalNodeId,
   verifyHashChain,
   type ExecuteInput,
 } from '../../src/index.js';
@@ -330,10 +331,11 @@ describe.skipIf(skip !== undefined)('engines on etcd', () => {
                   ? { type: 'SetWorkerState', data: { node: node.id, state: random() < 0.5 ? 'Active' : 'Draining' }, commandId }
                   : { type: 'ProvisionLogServer', data: { node: node.id, marker: { nodeId: node.id, markerId: `${node.name}-disk`, createdAt: '2026-01-01T00:00:00.000Z' } }, commandId };
           try {
-            const result = (await engine.execute(input)) as unknown as { node?: { id: number; generation: number } };
+            const result = (await engine.execute(input)) as unknown as { node?: string };
             if (input.type === 'RegisterNode' && result.node !== undefined) {
-              told.push({ commandId, ...result.node });
-              mine.push({ ...result.node, name: (input.data as { name: string }).name });
+              const registered = parseGenerationalNodeId(result.node);
+              told.push({ commandId, ...registered });
+              mine.push({ ...registered, name: (input.data as { name: string }).name });
             }
             // A caller that retries with the same id gets the original outcome back.
             if (random() < 0.1) await engine.execute(input);
