@@ -1,6 +1,7 @@
 /**
- * Planning one append: every open command of a batch decided in order against the lane's working copy (each
- * command sees the effects of the ones before it), and the events of the accepted ones turned into envelopes.
+ * Planning one append: the open commands of a batch decided in order against the lane's working copy (each
+ * command sees the effects of the ones before it), and the events of the accepted ones turned into envelopes, as
+ * many commands as fit in one append of the store (append-limits.ts); the rest wait for the next append.
  *
  * An envelope's id derives from (cluster, command id, index), so a re-append of the same command is recognised by
  * every store; its metadata records the command, the engine clock's time, the actor and causation, the machine
@@ -13,6 +14,7 @@ import { type DomainEvent, OBSERVATION_EVENT_TYPES, transitionOf } from '../doma
 import { ClusterchartError } from '../domain/errors.js';
 import type { CommandResult } from '../domain/results.js';
 import type { EventData, JsonObject } from '../store/event-store.js';
+import { AppendBudget } from './append-limits.js';
 import type { EngineContext } from './context.js';
 import type { CommandJob, LaneState, Outcome } from './lanes.js';
 import { chainHash, eventIdFor } from './hashing.js';
@@ -27,6 +29,8 @@ type Planned =
 
 export type Plan = Readonly<{
   items: readonly Planned[];
+  /** The jobs left out because their events did not fit in this append (in order): decided again next append. */
+  deferred: readonly CommandJob[];
   envelopes: readonly EventData[];
   /** Revision the first envelope goes to. */
   firstRevision: number;
@@ -39,9 +43,12 @@ export type Plan = Readonly<{
 }>;
 
 /**
- * Decides every job in order against the lane's pending state and builds the envelopes of one append. A command
+ * Decides the jobs in order against the lane's pending state and builds the envelopes of one append. A command
  * id seen earlier in the batch is planned as a duplicate of it; refusals and "nothing to change" answers write
- * nothing. An event the decider produced but cannot apply is a decider bug: it throws (the whole batch fails).
+ * nothing. Within the store's limits: the first command whose events do not fit beside the ones before it, and
+ * every job after it, are deferred (never decided into this plan); a command too large for any append is answered
+ * with `AppendTooLarge`. The first job is always planned or answered, so each plan makes progress. An event the
+ * decider produced but cannot apply is a decider bug: it throws (the whole batch fails).
  */
 export function planAppend(ctx: EngineContext, lane: LaneState, jobs: readonly CommandJob[]): Plan {
   const work = lane.name === 'cluster' ? new WorkingState(ctx.state) : null;
@@ -51,9 +58,12 @@ export function planAppend(ctx: EngineContext, lane: LaneState, jobs: readonly C
   let lastCommandId = lane.lastCommandId;
   const items: Planned[] = [];
   const envelopes: EventData[] = [];
+  let deferred: readonly CommandJob[] = [];
+  const budget = new AppendBudget(ctx.store.limits, ctx.store.url, lane.stream);
 
   const firstOf = new Map<string, number>();
-  for (const job of jobs) {
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i]!;
     const { command } = job;
     const earlier = firstOf.get(command.commandId);
     if (earlier !== undefined) {
@@ -84,15 +94,28 @@ export function planAppend(ctx: EngineContext, lane: LaneState, jobs: readonly C
       items.push({ kind: 'answer', job, outcome: { ok: false, error } });
       continue;
     }
+    const own: EventData[] = [];
+    const head = envelopesOf(ctx, job, decision.events, lastHash, own);
+    const admission = budget.admit(command, own);
+    if (admission.kind === 'next-append') {
+      deferred = jobs.slice(i);
+      break;
+    }
+    if (admission.kind === 'too-large') {
+      ctx.log.warn(admission.error.context, 'command too large for one append of the store; refused');
+      items.push({ kind: 'answer', job, outcome: { ok: false, error: admission.error } });
+      continue;
+    }
     const firstRevision = revision + 1;
-    lastHash = envelopesOf(ctx, job, decision.events, lastHash, envelopes);
+    envelopes.push(...own);
+    lastHash = head;
     revision += decision.events.length;
     lastCommandId = command.commandId;
     // Every later command of the batch is decided against this one's effects.
     if (work !== null) for (const event of decision.events) work.apply(event);
     items.push({ kind: 'append', job, result: decision.result, firstRevision });
   }
-  return { items, envelopes, firstRevision: lane.revision + 1, state: work === null || envelopes.length === 0 ? state : work.finish(), revision, lastHash, lastCommandId };
+  return { items, deferred, envelopes, firstRevision: lane.revision + 1, state: work === null || envelopes.length === 0 ? state : work.finish(), revision, lastHash, lastCommandId };
 }
 
 /** Appends one command's envelopes to `into`, chained after `lastHash`; returns the new chain head. */
@@ -154,5 +177,19 @@ export function settlePlan(plan: Plan): void {
     } else {
       item.job.outcome = outcome.ok && first.kind === 'append' ? { ok: true, result: { ...outcome.result, alreadyApplied: true } } : outcome;
     }
+  }
+}
+
+/**
+ * Fails the commands a plan was to append (and their duplicates in the batch) with `error`, after the store
+ * refused the append and wrote nothing. The plan's other jobs keep no outcome: they were decided against a state
+ * that included the failed commands, so they are decided again in the next append.
+ */
+export function failPlan(plan: Plan, error: unknown): void {
+  for (const item of plan.items) {
+    if (item.kind === 'append') item.job.outcome = { ok: false, error };
+  }
+  for (const item of plan.items) {
+    if (item.kind === 'duplicate' && plan.items[item.of]!.kind === 'append') item.job.outcome = { ok: false, error };
   }
 }
