@@ -41,6 +41,9 @@ export function createLossyStore(inner: EventStore, options: LossyStoreOptions):
     get url() {
       return inner.url;
     },
+    get limits() {
+      return inner.limits;
+    },
     async appendToStream(streamId: string, events: readonly EventData[], appendOptions?: Readonly<{ expectedRevision?: ExpectedRevision }>): Promise<AppendResult> {
       stats.appends++;
       if (affects(streamId) && options.random() < (options.lostRequestRate ?? 0)) {
