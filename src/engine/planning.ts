@@ -29,8 +29,6 @@ type Planned =
 
 export type Plan = Readonly<{
   items: readonly Planned[];
-  /** The jobs left out because their events did not fit in this append (in order): decided again next append. */
-  deferred: readonly CommandJob[];
   envelopes: readonly EventData[];
   /** Revision the first envelope goes to. */
   firstRevision: number;
@@ -46,9 +44,9 @@ export type Plan = Readonly<{
  * Decides the jobs in order against the lane's pending state and builds the envelopes of one append. A command
  * id seen earlier in the batch is planned as a duplicate of it; refusals and "nothing to change" answers write
  * nothing. Within the store's limits: the first command whose events do not fit beside the ones before it, and
- * every job after it, are deferred (never decided into this plan); a command too large for any append is answered
- * with `AppendTooLarge`. The first job is always planned or answered, so each plan makes progress. An event the
- * decider produced but cannot apply is a decider bug: it throws (the whole batch fails).
+ * every job after it, are deferred (no item, no outcome: the engine queues them again); a command too large for
+ * any append is answered with `AppendTooLarge`. The first job is always planned or answered, so each plan makes
+ * progress. An event the decider produced but cannot apply is a decider bug: it throws (the whole batch fails).
  */
 export function planAppend(ctx: EngineContext, lane: LaneState, jobs: readonly CommandJob[]): Plan {
   const work = lane.name === 'cluster' ? new WorkingState(ctx.state) : null;
@@ -58,12 +56,10 @@ export function planAppend(ctx: EngineContext, lane: LaneState, jobs: readonly C
   let lastCommandId = lane.lastCommandId;
   const items: Planned[] = [];
   const envelopes: EventData[] = [];
-  let deferred: readonly CommandJob[] = [];
   const budget = new AppendBudget(ctx.store.limits, ctx.store.url, lane.stream);
 
   const firstOf = new Map<string, number>();
-  for (let i = 0; i < jobs.length; i++) {
-    const job = jobs[i]!;
+  for (const job of jobs) {
     const { command } = job;
     const earlier = firstOf.get(command.commandId);
     if (earlier !== undefined) {
@@ -97,10 +93,8 @@ export function planAppend(ctx: EngineContext, lane: LaneState, jobs: readonly C
     const own: EventData[] = [];
     const head = envelopesOf(ctx, job, decision.events, lastHash, own);
     const admission = budget.admit(command, own);
-    if (admission.kind === 'next-append') {
-      deferred = jobs.slice(i);
-      break;
-    }
+    // This command and every job after it wait for the next append (no item, no outcome).
+    if (admission.kind === 'next-append') break;
     if (admission.kind === 'too-large') {
       ctx.log.warn(admission.error.context, 'command too large for one append of the store; refused');
       items.push({ kind: 'answer', job, outcome: { ok: false, error: admission.error } });
@@ -115,7 +109,7 @@ export function planAppend(ctx: EngineContext, lane: LaneState, jobs: readonly C
     if (work !== null) for (const event of decision.events) work.apply(event);
     items.push({ kind: 'append', job, result: decision.result, firstRevision });
   }
-  return { items, deferred, envelopes, firstRevision: lane.revision + 1, state: work === null || envelopes.length === 0 ? state : work.finish(), revision, lastHash, lastCommandId };
+  return { items, envelopes, firstRevision: lane.revision + 1, state: work === null || envelopes.length === 0 ? state : work.finish(), revision, lastHash, lastCommandId };
 }
 
 /** Appends one command's envelopes to `into`, chained after `lastHash`; returns the new chain head. */
