@@ -216,8 +216,8 @@ describe.skipIf(skipEtcd !== undefined)('store limits on a real etcd cluster', (
   it('150 concurrent registerNode calls through the engine all succeed with unique ids', async () => {
     const store = await openEtcdStore(cluster.url(`limits-${process.pid}`));
     const engine = await openTestEngine(store);
-    expect(store.limits?.maxEventsPerAppend).toBe(63);
     try {
+      expect(store.limits?.maxEventsPerAppend).toBe(63);
       await engine.provision();
       const settled = await Promise.allSettled(Array.from({ length: 150 }, (_, i) => engine.registerNode({ name: `n${i}`, roles: ['worker'] })));
       const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -226,6 +226,7 @@ describe.skipIf(skipEtcd !== undefined)('store limits on a real etcd cluster', (
       const ids = settled.map((s) => (s as PromiseFulfilledResult<{ node: { id: number } }>).value.node.id);
       expect(new Set(ids).size).toBe(150);
       expect(Object.keys(engine.state().nodes)).toHaveLength(150);
+      expect(engine.state()).toEqual(await foldOf(store));
     } finally {
       await engine.close();
       await store.close();
