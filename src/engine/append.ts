@@ -7,6 +7,9 @@
  *   must read instead of adopting its own plan. One indexed read per append.
  * - `WrongExpectedVersion` (another writer got there first) and decisions found stale are conflicts: catch up,
  *   decide again, with a jittered exponential backoff; more than `maxConflictRetries` of them is `TooManyConflicts`.
+ * - `AppendTooLarge` (the store refused the request itself, before writing anything) is a definite failure: the
+ *   commands that were to be appended fail with it, nothing is read back or retried. Planning keeps appends within
+ *   the limits the store declares, so this only happens when a server is configured below them.
  * - An append that fails any other way has an unknown outcome: the tail is read, and if the plan's own first event
  *   is there (same revision, same chain hash) the commands succeeded; otherwise they are decided and appended
  *   again, at most `MAX_UNKNOWN_OUTCOMES` times before the batch fails with the store's error.
@@ -34,7 +37,11 @@ export type Retry =
   | Readonly<{ kind: 'unknown-outcome'; error: unknown; expectedRevision: ExpectedRevision; commands: number; plan: Plan }>
   | Readonly<{ kind: 'earlier-write'; plan: Plan }>;
 
-export type Appended = Readonly<{ ok: true; position: number }> | Readonly<{ ok: false; retry: Retry }>;
+export type Appended =
+  | Readonly<{ ok: true; position: number }>
+  | Readonly<{ ok: false; retry: Retry }>
+  /** The store refused the append as too large: nothing was written, the planned commands fail with `error`. */
+  | Readonly<{ ok: false; tooLarge: ClusterchartError }>;
 
 const isConflict = (error: unknown): boolean =>
   isClusterchartError(error, 'WrongExpectedVersion') || isClusterchartError(error, 'DuplicateEventId');
@@ -49,11 +56,30 @@ export async function appendPlan(ctx: EngineContext, lane: LaneState, plan: Plan
   try {
     position = (await ctx.store.appendToStream(lane.stream, plan.envelopes, { expectedRevision })).position;
   } catch (error) {
+    if (isClusterchartError(error, 'AppendTooLarge')) return { ok: false, tooLarge: refusedAsTooLarge(ctx, lane, plan, error) };
     const kind = isConflict(error) ? 'conflict' : 'unknown-outcome';
     return { ok: false, retry: kind === 'conflict' ? { kind, error, expectedRevision, commands } : { kind, error, expectedRevision, commands, plan } };
   }
   if (!(await confirmAppend(ctx, lane, plan))) return { ok: false, retry: { kind: 'earlier-write', plan } };
   return { ok: true, position };
+}
+
+/** The error the commands of a plan the store refused as too large fail with (the store's error as its cause). */
+function refusedAsTooLarge(ctx: EngineContext, lane: LaneState, plan: Plan, error: ClusterchartError): ClusterchartError {
+  const commands = plan.items.filter((item) => item.kind === 'append').length;
+  const declared = ctx.store.limits;
+  const hint =
+    declared === undefined
+      ? 'The store declares no limits, so the engine cannot split its appends to fit.'
+      : `The store declares ${declared.maxEventsPerAppend} events and ${declared.maxBytesPerAppend} bytes per append, more than its server accepts: declare the server's limits (etcd: the store URL's maxTxnOps / maxRequestBytes).`;
+  ctx.log.warn({ stream: lane.stream, events: plan.envelopes.length, commands, ...error.context }, 'append refused by the store as too large; its commands fail');
+  return new ClusterchartError(
+    'AppendTooLarge',
+    `The store ${ctx.store.url} refused the append of ${commands} command(s) (${plan.envelopes.length} events) to ${lane.stream} as too large: ${error.message} ` +
+      `Nothing was written for these commands. ${hint} Retry them with the same command ids.`,
+    { ...error.context, stream: lane.stream, commands, events: plan.envelopes.length },
+    { cause: error },
+  );
 }
 
 /** True when the stream's event at the plan's last revision is the plan's own (same chain hash). */

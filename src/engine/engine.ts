@@ -9,11 +9,17 @@
  *    `alreadyApplied: true`, however long ago and by whichever writer it was recorded.
  * 4. Decide each command in order against the lane's working copy (planning.ts); a refusal writes nothing and
  *    never fails its neighbours. A batch that appends nothing is only answered against the newest state.
- * 5. Plan the events (planning.ts): ids from (cluster, command id, index), metadata, the hash chain.
- * 6. Append with the expected revision the decisions were made on, and confirm by reading back (append.ts).
+ * 5. Plan the events (planning.ts): ids from (cluster, command id, index), metadata, the hash chain; and fit the
+ *    append to the store's limits (append-limits.ts): commands are taken in order while their events fit in one
+ *    append, the rest are deferred to the next append (step 9); a command too large for any append fails alone
+ *    with `AppendTooLarge`.
+ * 6. Append with the expected revision the decisions were made on, and confirm by reading back (append.ts). A
+ *    store that refuses the append as too large wrote nothing: its commands fail with `AppendTooLarge`.
  * 7. Commit: the plan becomes the engine's state (aggregate, chain head, command index), then fan out to
  *    listeners and inspection (notifications.ts): they only ever see durable events.
- * 8. Snapshot when one is due (snapshot-policy.ts).
+ * 8. Snapshot when one is due (snapshot-policy.ts); one that does not fit the store's limits is skipped.
+ * 9. The deferred commands go back to the front of the lane's queue, in order, and are decided in its next batch
+ *    against the state this append left (nothing is lost, none fails because of its neighbours).
  * Steps 3-8 run as one attempt, and the retry policy (append.ts) wraps the attempt: after a conflict, decisions
  * found stale, or an append with an unknown outcome, it backs off or reads the outcome back, catches the lane up
  * (catch-up.ts), and the batch is attempted again from step 3, within bounds (`TooManyConflicts`).
@@ -44,7 +50,7 @@ import { type CommandJob, LaneScheduler, type LaneState, newLane, settle } from 
 import { loadCluster } from './loading.js';
 import { Notifications } from './notifications.js';
 import { type EngineSettings, projectionCheckpointsOf, resolveSettings } from './options.js';
-import { commitPlan, planAppend, settlePlan } from './planning.js';
+import { commitPlan, failPlan, planAppend, settlePlan } from './planning.js';
 import type { AsOf } from './projection-runner.js';
 import { ReadModels } from './read-models.js';
 import { SnapshotPolicy } from './snapshot-policy.js';
@@ -233,21 +239,40 @@ class ClusterEngine implements Engine {
   }
 
   /**
-   * Steps 3-8 for one batch, with the retry policy wrapped around the attempt: a failed attempt is recovered from
-   * (backoff, catch-up, read-back) and the batch attempted again. Settles every job; never throws.
+   * Steps 3-9 for one batch, with the retry policy wrapped around the attempt: a failed attempt is recovered from
+   * (backoff, catch-up, read-back) and the batch attempted again. Settles every job the append answered and
+   * resolves with the deferred ones (step 9), which the lane queues again; never throws.
    */
-  async #runBatch(lane: LaneState, jobs: CommandJob[]): Promise<void> {
+  async #runBatch(lane: LaneState, jobs: CommandJob[]): Promise<CommandJob[]> {
     const retries = new RetryPolicy(this.#ctx, lane, this.#settings.maxConflictRetries, (stale) => this.#refresh(stale));
     try {
       for (;;) {
         const attempt = await this.#attempt(lane, jobs, retries);
-        if (attempt === 'answered' || (await retries.recover(attempt))) return;
+        if (attempt === 'answered' || (await retries.recover(attempt))) break;
       }
     } catch (error) {
       for (const job of jobs) job.outcome ??= { ok: false, error };
-    } finally {
-      for (const job of jobs) settle(this.#ctx.log, job);
     }
+    // 9. Hand back what did not fit in this append; everything else is answered now.
+    const deferred = this.#deferred(lane, jobs);
+    for (const job of jobs) if (job.outcome !== undefined) settle(this.#ctx.log, job);
+    return deferred;
+  }
+
+  /**
+   * The jobs of a batch left without an outcome: the ones planning deferred because they did not fit in the
+   * append. Every attempt answers at least the batch's first job; a batch that answered none is an internal error
+   * (settled as such rather than queued again forever).
+   */
+  #deferred(lane: LaneState, jobs: readonly CommandJob[]): CommandJob[] {
+    const deferred = jobs.filter((job) => job.outcome === undefined);
+    if (deferred.length === 0) return deferred;
+    if (deferred.length === jobs.length) {
+      for (const job of jobs) job.outcome = { ok: false, error: new Error('internal: a batch answered none of its commands') };
+      return [];
+    }
+    this.#ctx.log.debug({ stream: lane.stream, answered: jobs.length - deferred.length, deferred: deferred.length }, 'batch split to fit the store limits');
+    return deferred;
   }
 
   /** Steps 3-8, once: sets the outcome of every job, or returns why the batch must be attempted again. */
@@ -263,7 +288,7 @@ class ClusterEngine implements Engine {
       for (const job of open) job.outcome = { ok: false, error: spent.error };
       return 'answered';
     }
-    // 4-5. Decide in order against the working copy; plan the accepted commands' events.
+    // 4-5. Decide in order against the working copy; plan the accepted commands' events, as many as fit in one append.
     const plan = planAppend(ctx, lane, open);
     if (plan.envelopes.length === 0) {
       // Refusals and "nothing to change" must be judged against the newest state, not a stale copy.
@@ -271,8 +296,12 @@ class ClusterEngine implements Engine {
       settlePlan(plan);
       return 'answered';
     }
-    // 6. Append with the expected revision, confirmed by reading back.
+    // 6. Append with the expected revision, confirmed by reading back; a refusal as too large is definite.
     const appended = await appendPlan(ctx, lane, plan, open.length);
+    if (!appended.ok && 'tooLarge' in appended) {
+      failPlan(plan, appended.tooLarge);
+      return 'answered';
+    }
     if (!appended.ok) return appended.retry;
     // 7. Commit and fan out; 8. snapshot when due.
     const events = commitPlan(ctx, lane, plan, appended.position);

@@ -1,7 +1,8 @@
 /**
  * Lanes and their scheduler. Each lane (the cluster aggregate stream, the high-volume observations stream) runs one batch
  * at a time; commands that arrive while a batch is in flight wait in the lane's queue, and everything queued
- * becomes the next batch (group commit: up to `maxBatchSize` commands decided into ONE append). A catch-up is
+ * becomes the next batch (group commit: up to `maxBatchSize` commands decided into ONE append, as many as fit in
+ * the store's limits; the commands that did not fit come back to the front of the queue, in order). A catch-up is
  * queued at the front of a lane as a sync job, so it never interleaves with the lane's own batches. The lanes
  * append independently, each with its own expected revision.
  */
@@ -51,8 +52,12 @@ export function newLane(name: Lane, stream: string): LaneState {
 }
 
 export type LaneWork = Readonly<{
-  /** Runs one batch through the command flow; settles every job and never throws. */
-  runBatch: (lane: LaneState, jobs: CommandJob[]) => Promise<void>;
+  /**
+   * Runs one batch through the command flow and never throws. Settles every job it answered and resolves with the
+   * ones that did not fit in the batch's append (the store's limits), in order: they go back to the front of the
+   * queue.
+   */
+  runBatch: (lane: LaneState, jobs: CommandJob[]) => Promise<CommandJob[]>;
   /** Catches the lane up with its stream. */
   catchUp: (lane: LaneState) => Promise<unknown>;
 }>;
@@ -104,7 +109,7 @@ export class LaneScheduler {
             for (const job of syncs) job.reject(error);
           }
         }
-        if (commands.length > 0) await this.#work.runBatch(lane, commands);
+        if (commands.length > 0) lane.queue.unshift(...(await this.#work.runBatch(lane, commands)));
       }
     } finally {
       lane.running = false;

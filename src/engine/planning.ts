@@ -1,6 +1,7 @@
 /**
- * Planning one append: every open command of a batch decided in order against the lane's working copy (each
- * command sees the effects of the ones before it), and the events of the accepted ones turned into envelopes.
+ * Planning one append: the open commands of a batch decided in order against the lane's working copy (each
+ * command sees the effects of the ones before it), and the events of the accepted ones turned into envelopes, as
+ * many commands as fit in one append of the store (append-limits.ts); the rest wait for the next append.
  *
  * An envelope's id derives from (cluster, command id, index), so a re-append of the same command is recognised by
  * every store; its metadata records the command, the engine clock's time, the actor and causation, the machine
@@ -13,6 +14,7 @@ import { type DomainEvent, OBSERVATION_EVENT_TYPES, transitionOf } from '../doma
 import { ClusterchartError } from '../domain/errors.js';
 import type { CommandResult } from '../domain/results.js';
 import type { EventData, JsonObject } from '../store/event-store.js';
+import { AppendBudget } from './append-limits.js';
 import type { EngineContext } from './context.js';
 import type { CommandJob, LaneState, Outcome } from './lanes.js';
 import { chainHash, eventIdFor } from './hashing.js';
@@ -39,9 +41,12 @@ export type Plan = Readonly<{
 }>;
 
 /**
- * Decides every job in order against the lane's pending state and builds the envelopes of one append. A command
+ * Decides the jobs in order against the lane's pending state and builds the envelopes of one append. A command
  * id seen earlier in the batch is planned as a duplicate of it; refusals and "nothing to change" answers write
- * nothing. An event the decider produced but cannot apply is a decider bug: it throws (the whole batch fails).
+ * nothing. Within the store's limits: the first command whose events do not fit beside the ones before it, and
+ * every job after it, are deferred (no item, no outcome: the engine queues them again); a command too large for
+ * any append is answered with `AppendTooLarge`. The first job is always planned or answered, so each plan makes
+ * progress. An event the decider produced but cannot apply is a decider bug: it throws (the whole batch fails).
  */
 export function planAppend(ctx: EngineContext, lane: LaneState, jobs: readonly CommandJob[]): Plan {
   const work = lane.name === 'cluster' ? new WorkingState(ctx.state) : null;
@@ -51,6 +56,7 @@ export function planAppend(ctx: EngineContext, lane: LaneState, jobs: readonly C
   let lastCommandId = lane.lastCommandId;
   const items: Planned[] = [];
   const envelopes: EventData[] = [];
+  const budget = new AppendBudget(ctx.store.limits, ctx.store.url, lane.stream);
 
   const firstOf = new Map<string, number>();
   for (const job of jobs) {
@@ -84,8 +90,19 @@ export function planAppend(ctx: EngineContext, lane: LaneState, jobs: readonly C
       items.push({ kind: 'answer', job, outcome: { ok: false, error } });
       continue;
     }
+    const own: EventData[] = [];
+    const head = envelopesOf(ctx, job, decision.events, lastHash, own);
+    const admission = budget.admit(command, own);
+    // This command and every job after it wait for the next append (no item, no outcome).
+    if (admission.kind === 'next-append') break;
+    if (admission.kind === 'too-large') {
+      ctx.log.warn(admission.error.context, 'command too large for one append of the store; refused');
+      items.push({ kind: 'answer', job, outcome: { ok: false, error: admission.error } });
+      continue;
+    }
     const firstRevision = revision + 1;
-    lastHash = envelopesOf(ctx, job, decision.events, lastHash, envelopes);
+    envelopes.push(...own);
+    lastHash = head;
     revision += decision.events.length;
     lastCommandId = command.commandId;
     // Every later command of the batch is decided against this one's effects.
@@ -154,5 +171,19 @@ export function settlePlan(plan: Plan): void {
     } else {
       item.job.outcome = outcome.ok && first.kind === 'append' ? { ok: true, result: { ...outcome.result, alreadyApplied: true } } : outcome;
     }
+  }
+}
+
+/**
+ * Fails the commands a plan was to append (and their duplicates in the batch) with `error`, after the store
+ * refused the append and wrote nothing. The plan's other jobs keep no outcome: they were decided against a state
+ * that included the failed commands, so they are decided again in the next append.
+ */
+export function failPlan(plan: Plan, error: unknown): void {
+  for (const item of plan.items) {
+    if (item.kind === 'append') item.job.outcome = { ok: false, error };
+  }
+  for (const item of plan.items) {
+    if (item.kind === 'duplicate' && plan.items[item.of]!.kind === 'append') item.job.outcome = { ok: false, error };
   }
 }

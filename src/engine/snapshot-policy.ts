@@ -3,8 +3,16 @@
  * taken after at least `snapshotEvery` new events, spaced out as the aggregate grows (at least a quarter of nodes +
  * indexed commands) so that writing snapshots costs O(1) amortised per event; one write at a time, in background;
  * a failed write is logged and its events count towards the next one.
+ *
+ * A snapshot is one event, so it must fit in one append of the store (`EventStore.limits`). One that does not (or
+ * that the store refused as too large: its size is remembered, and snapshots at least that large are not sent
+ * again) is skipped, never failing a command: one warning until a snapshot is written again, and every
+ * consecutive skip doubles the events the next attempt waits for, so a state that stays too large is not encoded
+ * again at every due point.
  */
 import type { Logger } from 'pino';
+import { isClusterchartError } from '../domain/errors.js';
+import { appendSize } from '../store/event-store.js';
 import type { EngineContext } from './context.js';
 import { encodeSnapshot, type SnapshotContent, snapshotStreamId } from './snapshots.js';
 
@@ -16,6 +24,10 @@ export class SnapshotPolicy {
   /** Durable events (both lanes) not covered by the last snapshot written. */
   #eventsSince = 0;
   #write: Promise<number | null> | null = null;
+  /** Snapshots skipped in a row as too large for the store (reset by a written one). */
+  #skips = 0;
+  /** Size of the smallest snapshot the store refused as too large: larger ones are skipped without sending. */
+  #refusedBytes = Number.POSITIVE_INFINITY;
 
   constructor(ctx: EngineContext, every: number | false, machineVersions: Readonly<Record<string, number>>, log: Logger) {
     this.#ctx = ctx;
@@ -59,7 +71,7 @@ export class SnapshotPolicy {
   #due(): boolean {
     if (this.#every === false || this.#write !== null) return false;
     const size = this.#ctx.state.maxNodeId + this.#ctx.index.size;
-    return this.#eventsSince >= Math.max(this.#every, Math.ceil(size / 4));
+    return this.#eventsSince >= Math.max(this.#every, Math.ceil(size / 4)) * 2 ** Math.min(this.#skips, 20);
   }
 
   /** Captures the state and index synchronously (both change with the next commit), then appends in background. */
@@ -78,14 +90,26 @@ export class SnapshotPolicy {
     const event = encodeSnapshot(ctx.cluster, content, this.#machineVersions, ctx.clock().toISOString());
     const covered = this.#eventsSince;
     this.#eventsSince = 0;
+    const bytes = appendSize([event]);
+    const fits = Math.min(ctx.store.limits?.maxBytesPerAppend ?? Number.POSITIVE_INFINITY, this.#refusedBytes - 1);
+    if (bytes > fits) {
+      this.#skip(revision, bytes, fits, null);
+      return Promise.resolve(null);
+    }
     const write = ctx.store
       .appendToStream(snapshotStreamId(ctx.cluster), [event], { expectedRevision: 'any' })
       .then(
         () => {
+          this.#skips = 0;
           this.#log.info({ revision, commands: content.index.size, ms: Math.round(performance.now() - started) }, 'snapshot written');
           return revision;
         },
         (error: unknown) => {
+          if (isClusterchartError(error, 'AppendTooLarge')) {
+            this.#refusedBytes = Math.min(this.#refusedBytes, bytes);
+            this.#skip(revision, bytes, null, error);
+            return null;
+          }
           this.#eventsSince += covered;
           this.#log.warn({ revision, err: error }, 'snapshot not written (the engine keeps working; loading will read more events)');
           return null;
@@ -96,5 +120,20 @@ export class SnapshotPolicy {
       });
     this.#write = write;
     return write;
+  }
+
+  /** Records a snapshot skipped as too large for the store: warns on the first of a run of skips only. */
+  #skip(revision: number, bytes: number, max: number | null, error: unknown): void {
+    const log = { revision, bytes, skipped: this.#skips + 1, ...(max === null ? {} : { maxBytesPerAppend: max }), ...(error === null ? {} : { err: error }) };
+    if (this.#skips === 0) {
+      this.#log.warn(
+        log,
+        'snapshot skipped: larger than one append of the store allows (the engine keeps working; loading replays the events; ' +
+          'raise the store limit to snapshot again)',
+      );
+    } else {
+      this.#log.debug(log, 'snapshot skipped again: still too large for the store');
+    }
+    this.#skips++;
   }
 }

@@ -244,7 +244,8 @@ export interface Engine {
   refresh(): Promise<void>;
   /**
    * Writes a snapshot now (normally automatic). Resolves to the cluster revision it covers, or null if nothing
-   * was written because snapshots are disabled.
+   * was written: snapshots are disabled, the snapshot is larger than one append of the store allows (skipped with
+   * a warning), or the write failed (logged).
    * @example
    * await engine.snapshot();
    */

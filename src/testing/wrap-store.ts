@@ -1,6 +1,6 @@
 /**
  * One way to build a store that misbehaves on purpose: wrap a real store and replace only the operations a test
- * cares about; every other operation (and `url`) goes to the wrapped store unchanged.
+ * cares about; every other operation (and `url` and `limits`) goes to the wrapped store unchanged.
  */
 import type { EventStore } from '../store/event-store.js';
 
@@ -22,6 +22,9 @@ export function wrapStore(inner: EventStore, overrides: StoreOverrides): EventSt
   return {
     get url() {
       return inner.url;
+    },
+    get limits() {
+      return overrides.limits ?? inner.limits;
     },
     appendToStream: overrides.appendToStream ?? ((streamId, events, options) => inner.appendToStream(streamId, events, options)),
     readStream: overrides.readStream ?? ((streamId, options) => inner.readStream(streamId, options)),
