@@ -5,10 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { foldEvents } from '../../src/decider/evolve.js';
-import { emptyClusterState } from '../../src/domain/cluster-state.js';
+import { ClusterStateSchema, emptyClusterState } from '../../src/domain/cluster-state.js';
 import { clusterStreamId, parseDomainEvent } from '../../src/domain/events.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { ClusterStateSchema, snapshotStreamId } from '../../src/engine/snapshots.js';
+import { snapshotStreamId } from '../../src/engine/snapshots.js';
 import type { EventStore, JsonObject, RecordedEvent } from '../../src/store/event-store.js';
 import { capturingLogger, dumpStore, freshStore, markerOf, openTestEngine, readStreamEvents } from './support/harness.js';
 
