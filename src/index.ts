@@ -37,7 +37,7 @@ export {
   WORKER_STATES,
   type WorkerState,
 } from './domain/states.js';
-export { parseReplicationProperty, printReplicationProperty, type ReplicationProperty, replicationProperty } from './domain/replication.js';
+export { parseReplicationProperty, formatReplication, type ReplicationProperty, replicationProperty } from './domain/replication.js';
 export type { LogStoreMarker } from './domain/schemas.js';
 export {
   type Command,

@@ -4,7 +4,7 @@
  * provisioning panic. Built on the test kit's `createLossyStore`, armed for one append at a time.
  */
 import type { EventStore } from '../index.js';
-import { createLossyStore } from '../testing/index.js';
+import { createLossyStore, wrapStore } from '../testing/index.js';
 
 export type ResponseLosingStore = EventStore & {
   /** The next append to `streamId` commits and then throws. */
@@ -16,15 +16,7 @@ export type ResponseLosingStore = EventStore & {
 export function losingResponses(inner: EventStore): ResponseLosingStore {
   let armed: string | null = null;
   const { store, stats } = createLossyStore(inner, { lostResponseRate: 1, random: () => 0, affects: (streamId) => streamId === armed });
-  return {
-    ...store,
-    url: inner.url,
-    get lost() {
-      return stats.lostResponses;
-    },
-    loseNextResponse(streamId) {
-      armed = streamId;
-    },
+  const disarming = wrapStore(store, {
     async appendToStream(streamId, events, options) {
       try {
         return await store.appendToStream(streamId, events, options);
@@ -32,5 +24,9 @@ export function losingResponses(inner: EventStore): ResponseLosingStore {
         if (armed === streamId) armed = null;
       }
     },
-  };
+  });
+  return Object.defineProperties(disarming, {
+    lost: { get: () => stats.lostResponses },
+    loseNextResponse: { value: (streamId: string) => void (armed = streamId) },
+  }) as ResponseLosingStore;
 }

@@ -10,7 +10,7 @@ import {
   nodesConfiguration,
   printGenerationalNodeId,
   printPlainNodeId,
-  printReplicationProperty,
+  formatReplication,
 } from '../index.js';
 import { table } from './output.js';
 
@@ -40,7 +40,7 @@ export function nodesText(state: ClusterState): string {
 
 export function configText(config: ClusterConfig): string {
   return (
-    `log provider ${config.logProvider}, replication ${printReplicationProperty(config.replication)}, ` +
+    `log provider ${config.logProvider}, replication ${formatReplication(config.replication)}, ` +
     `target nodeset size ${config.targetNodesetSize === 0 ? 'auto' : config.targetNodesetSize}, ` +
     `${config.numPartitions} partitions, metadata server ${config.metadataServer}`
   );

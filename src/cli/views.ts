@@ -2,7 +2,7 @@
  * The read views the CLI prints (observe, health, audit): the JSON shapes the library's reader returns, printed as
  * they are with --json, and their readable twins.
  */
-import { type AuditEntry, type ClusterHealth, type ObservedClusterStateJson, printReplicationProperty } from '../index.js';
+import { type AuditEntry, type ClusterHealth, type ObservedClusterStateJson, formatReplication } from '../index.js';
 import { table } from './output.js';
 
 export function observeText(json: ObservedClusterStateJson): string {
@@ -35,7 +35,7 @@ export function healthText(health: HealthJson): string {
   const lines = [
     `${health.healthy ? 'HEALTHY' : 'UNHEALTHY'}`,
     `  metadata: ${m.alive} of ${m.members} members alive, quorum ${m.quorum}: ${m.ok ? 'ok' : 'NOT OK'}`,
-    `  logs:     ${l.provider ?? 'no provider'}${l.replication === null ? '' : `, replication ${printReplicationProperty(l.replication)}`}, ` +
+    `  logs:     ${l.provider ?? 'no provider'}${l.replication === null ? '' : `, replication ${formatReplication(l.replication)}`}, ` +
       `${l.readWriteServers} ReadWrite log server(s), nodeset ${l.nodeset.length === 0 ? '(none)' : l.nodeset.join(', ')}: ${l.ok ? 'ok' : 'NOT OK'}`,
     ...health.reasons.map((r) => `  reason:   ${r}`),
     ...health.warnings.map((w) => `  warning:  ${w}`),

@@ -94,5 +94,3 @@ export function formatReplication(property: ReplicationProperty, options: Readon
   return `{${parts.join(', ')}}`;
 }
 
-/** The same as `formatReplication(property)`; kept for existing callers. */
-export const printReplicationProperty = (property: ReplicationProperty): string => formatReplication(property);

@@ -12,7 +12,7 @@ import {
   plainNodeId,
   printGenerationalNodeId,
   printPlainNodeId,
-  printReplicationProperty,
+  formatReplication,
 } from '../../src/domain/index.js';
 
 const codeOf = (f: () => unknown): string | undefined => {
@@ -65,7 +65,7 @@ describe('replication property', () => {
     expect(parseReplicationProperty('2')).toEqual({ node: 2 });
     expect(parseReplicationProperty('{zone: 2, node: 3}')).toEqual({ node: 3, zone: 2 });
     expect(parseReplicationProperty('{"region":1,"zone":2}')).toEqual({ node: 2, zone: 2, region: 1 });
-    expect(printReplicationProperty(parseReplicationProperty('{zone: 2, node: 3}'))).toBe('{zone: 2, node: 3}');
+    expect(formatReplication(parseReplicationProperty('{zone: 2, node: 3}'))).toBe('{zone: 2, node: 3}');
   });
   it('refuses factors outside 1..255 and smaller scopes with lower factors', () => {
     for (const t of ['0', '256', '{zone: 3, node: 2}', '{region: 2, zone: 1}', '{rack: 2}', '', '{node: 2, node: 3}']) {
