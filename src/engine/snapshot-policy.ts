@@ -90,8 +90,9 @@ export class SnapshotPolicy {
     const event = encodeSnapshot(ctx.cluster, content, this.#machineVersions, ctx.clock().toISOString());
     const covered = this.#eventsSince;
     this.#eventsSince = 0;
-    const bytes = appendSize([event]);
     const fits = Math.min(ctx.store.limits?.maxBytesPerAppend ?? Number.POSITIVE_INFINITY, this.#refusedBytes - 1);
+    // Measured only where something bounds it (a store with limits, or an earlier refusal): encoding is the cost.
+    const bytes = fits === Number.POSITIVE_INFINITY ? 0 : appendSize([event]);
     if (bytes > fits) {
       this.#skip(revision, bytes, fits, null);
       return Promise.resolve(null);
@@ -106,8 +107,9 @@ export class SnapshotPolicy {
         },
         (error: unknown) => {
           if (isClusterchartError(error, 'AppendTooLarge')) {
-            this.#refusedBytes = Math.min(this.#refusedBytes, bytes);
-            this.#skip(revision, bytes, null, error);
+            const refused = bytes > 0 ? bytes : appendSize([event]);
+            this.#refusedBytes = Math.min(this.#refusedBytes, refused);
+            this.#skip(revision, refused, null, error);
             return null;
           }
           this.#eventsSince += covered;

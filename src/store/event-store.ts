@@ -95,22 +95,7 @@ export type StoreLimits = Readonly<{
 export function appendSize(events: readonly EventData[]): number {
   let bytes = 0;
   for (const e of events) {
-    bytes += utf8Length(e.id) + utf8Length(e.type) + utf8Length(JSON.stringify(e.data) ?? '') + utf8Length(JSON.stringify(e.metadata) ?? '');
-  }
-  return bytes;
-}
-
-/** UTF-8 length of a string (a lone surrogate counts as the 3 bytes of its replacement character). */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
+    bytes += Buffer.byteLength(e.id) + Buffer.byteLength(e.type) + Buffer.byteLength(JSON.stringify(e.data) ?? '') + Buffer.byteLength(JSON.stringify(e.metadata) ?? '');
   }
   return bytes;
 }
