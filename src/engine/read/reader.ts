@@ -91,7 +91,7 @@ class Reader implements ClusterReader {
   readonly #owned: boolean;
   readonly #options: ClusterReaderOptions;
   readonly #subscriptions = new Set<Subscription>();
-  #models: { cluster: string; models: ReadModels } | undefined;
+  #models: ReadModels | undefined;
   #cluster: string | undefined;
   #closed = false;
 
@@ -142,11 +142,7 @@ class Reader implements ClusterReader {
 
   async #readModels(): Promise<ReadModels> {
     const cluster = await this.cluster();
-    this.#models ??= {
-      cluster,
-      models: new ReadModels({ store: this.#store, cluster, logger: this.#options.logger, deadAfterMs: this.#options.deadAfterMs }),
-    };
-    return this.#models.models;
+    return (this.#models ??= new ReadModels({ store: this.#store, cluster, logger: this.#options.logger, deadAfterMs: this.#options.deadAfterMs }));
   }
 
   async observed(options: Readonly<{ at?: Date; asOf?: AsOf }> = {}): Promise<ObservedClusterStateJson> {
@@ -194,7 +190,7 @@ class Reader implements ClusterReader {
     this.#closed = true;
     try {
       for (const subscription of [...this.#subscriptions]) await subscription.stop();
-      await this.#models?.models.close();
+      await this.#models?.close();
     } finally {
       if (this.#owned) await this.#store.close();
     }
