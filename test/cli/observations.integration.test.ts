@@ -1,6 +1,6 @@
 /** `heartbeat` and `unreachable` in process: what an operator is told about an observation that changes nothing. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempStore } from './support/cli.js';
+import { readRows, tempStore } from './support/cli.js';
 
 const store = tempStore();
 const AT = '2026-01-01T00:00:10.000Z';
@@ -37,5 +37,31 @@ describe('heartbeat of an older generation', () => {
     expect(r.json()).toMatchObject({ node: 'N1:2', ignored: false, reason: null });
     const text = await store.run(['--at', AT, 'heartbeat', 'N1:2']);
     expect(text.stdout).not.toMatch(/ignored/i);
+  });
+});
+
+describe('times on the command line', () => {
+  it.each(
+    [
+      ['--at', '1', 'heartbeat', 'N1:2'],
+      ['--at', '2026-02-30T00:00:00Z', 'heartbeat', 'N1:2'],
+      ['--at', '%00', 'unreachable', 'N1'],
+      ['log-server', 'provision', 'N1', '--marker', 'm1', '--created-at', '2026-01-31'],
+      ['metadata', 'join', 'N1', '--created-at', '2026-01-31T12:00:00'],
+      ['observe', '--as-of', 'Tue, 01 Jan 2026 00:00:00 GMT'],
+    ].map((args) => [args.join(' '), args] as const),
+  )('%s is bad usage (exit 2) showing the expected form, and writes nothing', async (_, args) => {
+    const before = readRows(store.path);
+    const r = await store.run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('2026-01-31T12:00:00Z');
+    expect(readRows(store.path)).toEqual(before);
+  });
+
+  it('an ISO-8601 time with an offset is stored in one normalised form', async () => {
+    const r = await store.run(['--json', '--at', '2026-01-01T02:00:10+02:00', 'heartbeat', 'N1:2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ at: AT });
+    expect(JSON.parse(readRows(store.path).at(-1)?.data ?? '{}')).toMatchObject({ at: AT });
   });
 });
