@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/domain/commands.js';
 import { isClusterchartError } from '../../src/domain/errors.js';
+import { parseDomainEvent } from '../../src/domain/events.js';
 
 const heartbeat = (at: unknown) => parseCommand({ type: 'RecordHeartbeat', commandId: 'c1', data: { node: 'N1:1', at } });
 const refusal = (run: () => unknown): { code: string; message: string } => {
@@ -42,5 +43,17 @@ describe('command times', () => {
     expect(refusal(() => parseCommand({ type: 'JoinMetadataCluster', commandId: 'c', data: { node: 1, createdAt: '2026-02-30T00:00:00Z' } })).code).toBe('InvalidInput');
     const bad = { ...marker, createdAt: 'Tue, 01 Jan 2026 00:00:00 GMT' };
     expect(refusal(() => parseCommand({ type: 'StartLogServer', commandId: 'c', data: { node: 1, marker: bad } })).code).toBe('InvalidInput');
+  });
+});
+
+describe('stored times', () => {
+  it('stored histories load as stored: normalised times, and the looser times older histories hold', () => {
+    for (const at of ['2026-01-31T12:00:00.000Z', 'Tue, 01 Jan 2026 00:00:00 GMT']) {
+      const event = parseDomainEvent({ type: 'NodeHeartbeatObserved', data: { nodeId: 1, generation: 1, at, partitions: {} }, position: 7 });
+      expect(event.data).toMatchObject({ at });
+      const marker = { nodeId: 1, markerId: 'm1', createdAt: at };
+      const data = { machine: 'log-server', node: 1, from: 'Provisioning', to: 'ReadWrite', input: { type: 'PROVISION' }, forced: false, nodeId: 1, marker };
+      expect(parseDomainEvent({ type: 'StorageStateChanged', data }).data).toMatchObject({ marker });
+    }
   });
 });
