@@ -65,3 +65,27 @@ describe('times on the command line', () => {
     expect(JSON.parse(readRows(store.path).at(-1)?.data ?? '{}')).toMatchObject({ at: AT });
   });
 });
+
+describe('observations out of time order, end to end', () => {
+  it('a late heartbeat dated an hour back leaves the node alive; a heartbeat from the future does not count now', async () => {
+    const other = tempStore();
+    try {
+      for (const args of [['--cluster', 'prod', 'provision'], ['nodes', 'register', '--name', 'a', '--roles', 'worker']]) {
+        expect((await other.run(args)).code).toBe(0);
+      }
+      // an hour after the registration (which counts as heard, at the clock's time)
+      const base = Date.now() + 3_600_000;
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const t = iso(base);
+      expect((await other.run(['--at', t, 'heartbeat', 'N1:1', '--partitions', '0=leader'])).code).toBe(0);
+      expect((await other.run(['--at', iso(base - 1_800_000), 'heartbeat', 'N1:1'])).code).toBe(0);
+      const observed = (await other.run(['--json', '--at', iso(base + 1_000), 'observe'])).json();
+      expect(observed).toMatchObject({ aliveNodes: { N1: 'N1:1' }, lastHeard: { N1: t }, partitions: { '0': { N1: 'leader' } } });
+      expect((await other.run(['--at', iso(base + 3_600_000), 'heartbeat', 'N1:1'])).code).toBe(0);
+      const early = (await other.run(['--json', '--at', iso(base + 2_000), 'observe'])).json();
+      expect(early.aliveNodes).toEqual({});
+    } finally {
+      other.cleanup();
+    }
+  });
+});
