@@ -16,6 +16,12 @@
  * - a heartbeat from the newest generation (or a newer one) marks the node heard, clears an unreachable mark and
  *   REPLACES its partition set; an older generation changes nothing: generations never go back;
  * - an unreachable observation removes the node's processors until it is heard again;
+ * - observations are ordered by their own time (`at`), not by when they were recorded: within a generation, one
+ *   dated before the newest observation of the node (heartbeat or unreachable) is recorded but changes nothing, so
+ *   `lastHeard` never goes back (a tie goes to the later event);
+ * - liveness judged at T ignores observations dated after T: a heartbeat "from the future" does not make a node
+ *   alive, an unreachable report from the future does not make it dead (the fold keeps only the newest
+ *   heartbeat, so a node whose newest heartbeat is dated after T counts as not heard at T);
  * - **forgetting** (#2821 / PR #2833): a removed node is purged from every index at once, not marked dead, and every
  *   later observation for it is ignored.
  */
@@ -65,6 +71,12 @@ type Facts = Draft<ObservedClusterFacts>;
  */
 const isIndexable = (draft: Facts, nodeId: number) => nodeId !== 0 && draft.tombstones[nodeId] !== true;
 
+/** Stored times are ISO-8601; compared as instants (a stored time need not be in the normalised form). */
+const isBefore = (at: string, than: string | null): boolean => than !== null && Date.parse(at) < Date.parse(than);
+
+/** The time of the node's newest observation: its unreachable mark when set (it is newer than `lastHeard`). */
+const newestObservation = (node: ObservedNodeFacts): string | null => node.unreachableAt ?? node.lastHeard;
+
 function announce(draft: Facts, nodeId: number, generation: number, at: string): void {
   if (!isIndexable(draft, nodeId)) return;
   const known = draft.nodes[nodeId];
@@ -86,7 +98,7 @@ function forget(draft: Facts, nodeId: number): void {
 
 export const observedClusterStateProjection = defineProjection<ObservedClusterFacts>({
   name: 'observed-cluster-state',
-  version: 1,
+  version: 2,
   initialState: { position: 0, nodes: {}, tombstones: {} },
   evolve(draft, event) {
     if (event.position <= draft.position) return;
@@ -96,6 +108,7 @@ export const observedClusterStateProjection = defineProjection<ObservedClusterFa
         const { nodeId, generation, at, partitions } = event.data;
         const node = draft.nodes[nodeId];
         if (node === undefined || generation < node.generation) return;
+        if (generation === node.generation && isBefore(at, newestObservation(node))) return;
         node.generation = generation;
         node.lastHeard = at;
         node.unreachableAt = null;
@@ -104,7 +117,7 @@ export const observedClusterStateProjection = defineProjection<ObservedClusterFa
       }
       case 'NodeUnreachableObserved': {
         const node = draft.nodes[event.data.nodeId];
-        if (node === undefined) return;
+        if (node === undefined || isBefore(event.data.at, newestObservation(node))) return;
         node.unreachableAt = event.data.at;
         node.partitions = NO_PARTITIONS;
         return;
@@ -160,7 +173,8 @@ const byKey = <K extends number, V>(entries: [K, V][]): Map<K, V> => new Map(ent
 
 /**
  * Judges liveness at `now` and builds the indexes: a node is alive when it was heard within `deadAfter` (strictly:
- * heard exactly `deadAfter` ago is dead) and not reported unreachable since; every other node of the configuration
+ * heard exactly `deadAfter` ago is dead) and not reported unreachable since; observations dated after `now` do not
+ * count; every other node of the configuration
  * is dead; a dead node's processors are removed and partitions left with none are dropped.
  *
  * @example
@@ -178,7 +192,10 @@ export function observedClusterState(facts: ObservedClusterFacts, options: Liven
   for (const [key, node] of Object.entries(facts.nodes)) {
     const id = plainNodeId(Number(key));
     if (node.lastHeard !== null) lastHeard.push([id, node.lastHeard]);
-    const isAlive = node.lastHeard !== null && node.unreachableAt === null && now - Date.parse(node.lastHeard) < deadAfter;
+    const heard = node.lastHeard === null ? Number.NaN : Date.parse(node.lastHeard);
+    // Observations dated after `now` do not count: neither a heartbeat nor an unreachable report from the future.
+    const unreachable = node.unreachableAt !== null && Date.parse(node.unreachableAt) <= now;
+    const isAlive = heard <= now && !unreachable && now - heard < deadAfter;
     if (!isAlive) {
       dead.push(id);
       continue;

@@ -38,7 +38,7 @@ export {
   type WorkerState,
 } from './domain/states.js';
 export { parseReplicationProperty, formatReplication, type ReplicationProperty, replicationProperty } from './domain/replication.js';
-export type { LogStoreMarker } from './domain/schemas.js';
+export { ISO_TIME_FORM, isIsoDateTime, type LogStoreMarker } from './domain/schemas.js';
 export {
   type Command,
   type CommandData,

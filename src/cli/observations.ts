@@ -14,10 +14,19 @@ export function register(program: Command, cli: CliContext): void {
     .action(
       cli.action(async (run, node: { id: number; generation: number }, options: { partitions?: Record<string, RunMode> }) => {
         const result = await run.execute('RecordHeartbeat', { node, at: run.at(), partitions: options.partitions ?? {} });
-        const json = { node: result.node, at: result.at, partitions: options.partitions ?? {}, alreadyApplied: result.alreadyApplied };
+        const json = {
+          node: result.node,
+          at: result.at,
+          partitions: options.partitions ?? {},
+          alreadyApplied: result.alreadyApplied,
+          ignored: result.ignored,
+          reason: result.reason,
+        };
         run.out.data(json, () => {
           const parts = Object.entries(json.partitions).map(([p, mode]) => `${p}=${mode}`);
-          return `Heartbeat of ${json.node} at ${json.at}${parts.length > 0 ? ` (partitions ${parts.join(', ')})` : ''}.${already(json.alreadyApplied)}`;
+          const heartbeat = `Heartbeat of ${json.node} at ${json.at}${parts.length > 0 ? ` (partitions ${parts.join(', ')})` : ''}`;
+          if (json.reason !== null) return `${heartbeat} recorded but ignored: ${json.reason}${already(json.alreadyApplied)}`;
+          return `${heartbeat}.${already(json.alreadyApplied)}`;
         });
       }),
     );

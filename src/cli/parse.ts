@@ -5,7 +5,9 @@
  */
 import { InvalidArgumentError } from 'commander';
 import {
+  ISO_TIME_FORM,
   isClusterchartError,
+  isIsoDateTime,
   parseProviderKind,
   parseReplicationProperty,
   parseRole,
@@ -71,11 +73,15 @@ export function parseIntegerArg(what: string, min: number, max = Number.MAX_SAFE
 /** A global log position (>= 1). */
 export const parsePositionArg = parseIntegerArg('A position', 1);
 
-/** An ISO-8601 time, normalised to `Date.prototype.toISOString` form. */
+/**
+ * `--at`, `--created-at`: strictly an ISO-8601 date-time with a zone (the library's rule, `isIsoDateTime`),
+ * normalised to the one stored form (`Date.prototype.toISOString`, UTC with milliseconds).
+ *
+ * @example parseIsoArg('2026-01-31T13:00:00+01:00') // '2026-01-31T12:00:00.000Z'
+ */
 export function parseIsoArg(text: string): string {
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new InvalidArgumentError(`"${text}" is not an ISO-8601 time such as 2026-01-31T12:00:00Z.`);
-  return new Date(ms).toISOString();
+  if (!isIsoDateTime(text)) throw new InvalidArgumentError(`"${text}" is not a time: write ${ISO_TIME_FORM}.`);
+  return new Date(text).toISOString();
 }
 
 /** `--as-of`: digits are a log position, anything else an ISO-8601 time. */

@@ -6,7 +6,15 @@ import type { ClusterState } from '../domain/cluster-state.js';
 import type { CommandData } from '../domain/commands.js';
 import { N, type Outcome, accept, lookupLive, refuse } from './outcome.js';
 
-/** `RecordHeartbeat`: from a live node, at a generation it registered. */
+/** Why a heartbeat of an older generation changes nothing (it is recorded all the same: it is an observation). */
+export function staleHeartbeatReason(node: string, current: string): string {
+  return `${node} is older than the current generation ${current}; generations never go back.`;
+}
+
+/**
+ * `RecordHeartbeat`: from a live node, at a generation it registered. A heartbeat of an older generation is recorded
+ * (the result says it was ignored: ObservedClusterState never moves a generation back).
+ */
 export function recordHeartbeat(state: ClusterState, data: CommandData['RecordHeartbeat']): Outcome {
   const found = lookupLive(state, data.node.id);
   if (!found.ok) return found;

@@ -12,6 +12,7 @@ import type { MetadataServerState, StorageState } from '../domain/states.js';
 import { DEFAULT_CLUSTER_CONFIG } from './cluster.js';
 import { startRefusal } from './log-server.js';
 import { liveNodeByName } from './node-index.js';
+import { staleHeartbeatReason } from './observations.js';
 import { liveOrNull } from './outcome.js';
 
 function eventsOf<K extends DomainEvent['type']>(events: readonly DomainEvent[], type: K): DomainEvent<K>[] {
@@ -124,8 +125,13 @@ function resultBody(command: Command, events: readonly DomainEvent[], state: Clu
         remapped: remap === undefined ? null : { from: printPlainNodeId(remap.data.fromId), to: printPlainNodeId(remap.data.nodeId), generation: remap.data.generation },
       };
     }
-    case 'RecordHeartbeat':
-      return { node: printGenerationalNodeId(command.data.node), at: command.data.at };
+    case 'RecordHeartbeat': {
+      const node = printGenerationalNodeId(command.data.node);
+      const current = liveOrNull(state, command.data.node.id)?.generation;
+      if (current === undefined || command.data.node.generation >= current) return { node, at: command.data.at, ignored: false, reason: null };
+      const reason = staleHeartbeatReason(node, printGenerationalNodeId({ id: command.data.node.id, generation: current }));
+      return { node, at: command.data.at, ignored: true, reason };
+    }
     case 'RecordUnreachable':
       return { node: printPlainNodeId(command.data.node), at: command.data.at };
   }

@@ -39,7 +39,11 @@ export interface CommandResults {
     tombstones: number;
     remapped: Readonly<{ from: NodeName; to: NodeName; generation: number }> | null;
   }>;
-  RecordHeartbeat: Readonly<{ node: GenerationalNodeName; at: string }>;
+  /**
+   * `ignored: true` (with the `reason`) for a heartbeat of an older generation than the node's current one: it is
+   * recorded, but changes nothing the controller believes.
+   */
+  RecordHeartbeat: Readonly<{ node: GenerationalNodeName; at: string; ignored: boolean; reason: string | null }>;
   RecordUnreachable: Readonly<{ node: NodeName; at: string }>;
 }
 

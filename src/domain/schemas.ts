@@ -69,15 +69,45 @@ export const ProviderKindSchema = z.enum(PROVIDER_KINDS);
 export const MetadataServerKindSchema = z.enum(METADATA_SERVER_KINDS);
 export const RunModeSchema = z.enum(RUN_MODES);
 
-/** ISO-8601 timestamp as produced by `Date.prototype.toISOString` (what the injected clock yields). */
+/** The form every time a caller gives must take, shown in every refusal of one. */
+export const ISO_TIME_FORM = 'an ISO-8601 date-time with a zone, such as 2026-01-31T12:00:00Z or 2026-01-31T13:00:00.250+01:00';
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/**
+ * True for a real ISO-8601 date-time with a zone: `YYYY-MM-DDTHH:MM:SS[.fraction]` then `Z` or `+HH:MM`/`-HH:MM`,
+ * on a date the calendar has (no February 30, February 29 only in leap years). Nothing else is read as a time:
+ * no date alone, no time without a zone, no RFC 1123 dates, no bare numbers.
+ */
+export function isIsoDateTime(text: string): boolean {
+  return isoDateTime.safeParse(text).success && !Number.isNaN(Date.parse(text));
+}
+
+/**
+ * A time given by a caller (command data): strictly an ISO-8601 date-time with a zone (see `isIsoDateTime`),
+ * normalised to the one stored form, UTC with milliseconds (`Date.prototype.toISOString`).
+ */
+export const IsoTimeInput = z
+  .string()
+  .refine(isIsoDateTime, { message: `expected ${ISO_TIME_FORM}` })
+  .transform((s) => new Date(s).toISOString());
+
+/**
+ * A time as stored history holds it: what `IsoTimeInput` wrote (or, in histories older than the strict rule, any
+ * string `Date.parse` reads). Read as stored, never rewritten: events are hashed as stored.
+ */
 export const IsoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'expected an ISO-8601 time' });
 
 /** `region.zone` (either part optional but not empty). */
 export const LocationSchema = z.string().regex(/^[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)?$/, 'expected REGION.ZONE');
 
-/** Written by a log server to its own disk on first start. */
+/** Written by a log server to its own disk on first start; the stored form (see `LogStoreMarkerInput`). */
 export const LogStoreMarkerSchema = z
   .object({ nodeId: PlainNodeIdInput, markerId: z.string().min(1), createdAt: IsoTime })
+  .readonly();
+/** A marker given by a caller: its `createdAt` is a strict ISO-8601 time, normalised (`IsoTimeInput`). */
+export const LogStoreMarkerInput = z
+  .object({ nodeId: PlainNodeIdInput, markerId: z.string().min(1), createdAt: IsoTimeInput })
   .readonly();
 export type LogStoreMarker = Readonly<{ nodeId: PlainNodeId; markerId: string; createdAt: string }>;
 

@@ -5,6 +5,7 @@ import { ClusterchartError } from '../../src/domain/errors.js';
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, exitCodeOf, table } from '../../src/cli/output.js';
 import {
   parseAsOfArg,
+  parseIsoArg,
   parseGenerationalArg,
   parseNodeIdArg,
   parsePartitionsArg,
@@ -46,6 +47,23 @@ describe('CLI argument parsing', () => {
     expect(parseAsOfArg('2026-01-31T12:00:00Z')).toEqual(new Date('2026-01-31T12:00:00.000Z'));
     expect(() => parseAsOfArg('yesterday')).toThrow(/ISO-8601/);
     expect(() => parseAsOfArg('0')).toThrow(/from 1/);
+  });
+});
+
+describe('CLI times (--at, --created-at, --as-of)', () => {
+  it.each(['1', '%00', '2026-02-30T00:00:00Z', '2026-01-31', '2026-01-31T12:00:00', 'Tue, 01 Jan 2026 00:00:00 GMT', 'yesterday'])(
+    'refuses %j as bad usage, showing the expected form',
+    (text) => {
+      expect(() => parseIsoArg(text)).toThrow(InvalidArgumentError);
+      expect(() => parseIsoArg(text)).toThrow(/2026-01-31T12:00:00Z/);
+      expect(() => parseAsOfArg(text === '1' ? '2026-13-01T00:00:00Z' : text)).toThrow(InvalidArgumentError);
+    },
+  );
+
+  it('normalises a real ISO-8601 date-time with a zone to one form', () => {
+    expect(parseIsoArg('2026-01-31T12:00:00Z')).toBe('2026-01-31T12:00:00.000Z');
+    expect(parseIsoArg('2026-01-31T13:30:00.25+01:30')).toBe('2026-01-31T12:00:00.250Z');
+    expect(parseAsOfArg('2026-01-31T13:00:00+01:00')).toEqual(new Date('2026-01-31T12:00:00.000Z'));
   });
 });
 

@@ -228,15 +228,16 @@ export class History {
     ];
   }
 
-  heartbeat(id: number, generation: number, partitions: Record<string, RunMode> = {}): StoredDomainEvent {
+  /** `at` (ms) dates the observation itself; by default it is the time the event is recorded. */
+  heartbeat(id: number, generation: number, partitions: Record<string, RunMode> = {}, at = this.now): StoredDomainEvent {
     return this.#append(
-      { type: 'NodeHeartbeatObserved', data: { nodeId: plainNodeId(id), generation, at: this.iso(), partitions } },
+      { type: 'NodeHeartbeatObserved', data: { nodeId: plainNodeId(id), generation, at: this.iso(at), partitions } },
       'observations',
     );
   }
 
-  unreachable(id: number): StoredDomainEvent {
-    return this.#append({ type: 'NodeUnreachableObserved', data: { nodeId: plainNodeId(id), at: this.iso() } }, 'observations');
+  unreachable(id: number, at = this.now): StoredDomainEvent {
+    return this.#append({ type: 'NodeUnreachableObserved', data: { nodeId: plainNodeId(id), at: this.iso(at) } }, 'observations');
   }
 
   #live(id: number): NodeInfo {

@@ -107,7 +107,7 @@ describe('projection runner (memory store)', () => {
     await runner1.stop();
     expect(first.calls.n).toBe(h.events.length);
     const saved = await checkpoints.load('observed-cluster-state');
-    expect(saved).toMatchObject({ version: 1, position: h.events.length });
+    expect(saved).toMatchObject({ version: 2, position: h.events.length });
 
     const before = h.events.length;
     h.advance(500).heartbeat(2, 2, {});
