@@ -56,7 +56,7 @@ export interface InspectionRelay {
 
 const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
-/** Requests without an Origin come from programs (Node clients); browsers must come from a loopback page. */
+/** Whether an Origin names a loopback page (any port) or is absent (programs send none). The relay admits fewer: see `isAllowedOrigin`. */
 export function isLoopbackOrigin(origin: string | undefined): boolean {
   if (origin === undefined) return true;
   try {
@@ -81,7 +81,7 @@ function loopbackOriginKey(origin: string): string | null {
 
 /**
  * Whether a WebSocket upgrade may proceed: programs send no Origin; a browser page must be served from a loopback
- * host on one of `ports` (any loopback spelling of the same port is the same server).
+ * host on a port in `allowed` (keys of `loopbackOriginKey`: any loopback spelling of the same port is the same server).
  */
 export function isAllowedOrigin(origin: string | undefined, allowed: ReadonlySet<string>): boolean {
   if (origin === undefined) return true;
@@ -138,10 +138,8 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
   sockets.on('error', () => undefined);
   sockets.on('connection', (connection) => {
     clients.add(connection);
-    connection.on('error', () => {
-      clients.delete(connection);
-      connection.terminate();
-    });
+    // ws has sent the close frame and ends the socket itself; the client only stops receiving.
+    connection.on('error', () => clients.delete(connection));
     connection.on('message', (data, isBinary) => {
       if (isBinary) connection.close(1003, 'text frames only');
       else broadcast(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'), connection);
@@ -153,6 +151,7 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
+  // Once listening, a failure concerns one connection, never the relay (or the viewer process around it).
   server.on('error', () => undefined);
   const address = server.address() as AddressInfo;
   allowedOrigins.add(`http://loopback:${address.port}`);
