@@ -29,7 +29,8 @@ async function clusterToShow(run: Run): Promise<string | undefined> {
  * address and the flag to change. Anything else passes through.
  */
 function listenProblem(error: unknown, options: ViewOptions): unknown {
-  const { code, port, address } = (error ?? {}) as { code?: unknown; port?: unknown; address?: unknown };
+  const { code, port: reported, address } = (error ?? {}) as { code?: unknown; port?: unknown; address?: unknown };
+  const port = typeof reported === 'number' ? reported : options.port;
   if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') return error;
   const flag = options.inspect !== undefined && options.inspect !== true && port === options.inspect && port !== options.port ? '--inspect' : '--port';
   const where = `${typeof address === 'string' ? address : options.host}:${String(port)}`;
