@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { isClusterchartError, MACHINES } from '../index.js';
 import { startViewer } from '../view/server.js';
 import type { CliContext, Run } from './context.js';
+import { usageError } from './output.js';
 import { parseIntegerArg } from './parse.js';
 
 type ViewOptions = { port: number; host: string; inspect?: true | number };
@@ -21,6 +22,26 @@ async function clusterToShow(run: Run): Promise<string | undefined> {
     if (isClusterchartError(error, 'ClusterNotFound')) return undefined;
     throw error;
   }
+}
+
+/**
+ * A port that cannot be listened on is the operator's to fix (bad usage, exit 2), not a bug: the message names the
+ * address and the flag to change. Anything else passes through.
+ */
+function listenProblem(error: unknown, options: ViewOptions): unknown {
+  const { code, port: reported, address } = (error ?? {}) as { code?: unknown; port?: unknown; address?: unknown };
+  const port = typeof reported === 'number' ? reported : options.port;
+  if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') return error;
+  const flag = options.inspect !== undefined && options.inspect !== true && port === options.inspect && port !== options.port ? '--inspect' : '--port';
+  const where = `${typeof address === 'string' ? address : options.host}:${String(port)}`;
+  const why =
+    code === 'EADDRINUSE'
+      ? `port ${String(port)} is already in use (${where})`
+      : code === 'EACCES'
+        ? `no permission to listen on port ${String(port)} (${where})`
+        : `the address ${where} is not available on this machine`;
+  const fix = code === 'EADDRNOTAVAIL' ? 'pick an address of this machine with --host' : `pick another port with ${flag} N, or ${flag} 0 for any free port`;
+  return usageError(`The viewer cannot listen: ${why}; ${fix}.`, { port: String(port), address: where });
 }
 
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -54,6 +75,8 @@ export function register(program: Command, cli: CliContext): void {
           port: options.port,
           inspect: options.inspect === undefined ? false : { port: options.inspect === true ? 0 : options.inspect },
           logger: run.logger,
+        }).catch((error: unknown) => {
+          throw listenProblem(error, options);
         });
         const inspect = viewer.inspectUrl === null ? [] : [`inspection relay: ${viewer.inspectUrl}`, `watch in Stately's inspector: ${viewer.inspectBridgeUrl ?? ''}`];
         run.out.data({ url: viewer.url, inspect: viewer.inspectUrl, inspectBridge: viewer.inspectBridgeUrl }, () =>

@@ -8,7 +8,10 @@
  * named as the engine's inspection names it (`inspectionSessionId` without a cluster): `machine:N3`, and `machine`
  * alone for cluster-wide machines.
  *
- * Only loopback origins may connect (a browser page from any other site could otherwise read the relay).
+ * Browsers may connect only from the relay's own origin (its bridge page) or an origin the owner allows (the
+ * viewer's page): any other page, even one served from another loopback port, could otherwise read the relay.
+ * A client that breaks the protocol (a frame over the size limit, invalid UTF-8) is closed alone; the relay and
+ * the process around it keep serving.
  *
  * Watching in Stately's inspector: open the relay's `http://HOST:PORT/`, a bridge page (as `createInspectorServer`
  * serves) that frames the hosted inspector and forwards every relayed message to it with `postMessage`. That page
@@ -44,6 +47,8 @@ export interface InspectionRelay {
    * actor; later calls are ignored).
    */
   announce(machine: string, node: number | string | null, value: string): void;
+  /** Lets pages from `origin` (`http://127.0.0.1:8080`) connect, besides the relay's own bridge page. */
+  allowOrigin(origin: string): void;
   /** Publishes one recorded transition as `@xstate.event` + `@xstate.snapshot` (and `@xstate.actor` the first time). */
   publishTransition(transition: Transition): void;
   close(): Promise<void>;
@@ -51,7 +56,7 @@ export interface InspectionRelay {
 
 const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
-/** Requests without an Origin come from programs (Node clients); browsers must come from a loopback page. */
+/** Whether an Origin names a loopback page (any port) or is absent (programs send none). The relay admits fewer: see `isAllowedOrigin`. */
 export function isLoopbackOrigin(origin: string | undefined): boolean {
   if (origin === undefined) return true;
   try {
@@ -59,6 +64,29 @@ export function isLoopbackOrigin(origin: string | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+/** `origin` with a loopback host name canonicalised (`localhost`, any `127.x`, `::1`), or null when it is not loopback. */
+function loopbackOriginKey(origin: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return null;
+  }
+  const loopback = LOOPBACK_HOSTNAMES.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+  if (url.protocol !== 'http:' || !loopback) return null;
+  return `http://loopback:${url.port === '' ? '80' : url.port}`;
+}
+
+/**
+ * Whether a WebSocket upgrade may proceed: programs send no Origin; a browser page must be served from a loopback
+ * host on a port in `allowed` (keys of `loopbackOriginKey`: any loopback spelling of the same port is the same server).
+ */
+export function isAllowedOrigin(origin: string | undefined, allowed: ReadonlySet<string>): boolean {
+  if (origin === undefined) return true;
+  const key = loopbackOriginKey(origin);
+  return key !== null && allowed.has(key);
 }
 
 /**
@@ -72,6 +100,7 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
   const bufferSize = options.bufferSize ?? 500;
   const buffer: string[] = [];
   const clients = new Set<WebSocket>();
+  const allowedOrigins = new Set<string>();
 
   const broadcast = (text: string, except?: WebSocket): void => {
     buffer.push(text);
@@ -102,10 +131,15 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
   const sockets = new WebSocketServer({
     server,
     maxPayload: 1 << 20,
-    verifyClient: (info: { origin?: string }, accept: (ok: boolean, code?: number) => void) => accept(isLoopbackOrigin(info.origin), 403),
+    verifyClient: (info: { origin?: string }, accept: (ok: boolean, code?: number) => void) => accept(isAllowedOrigin(info.origin, allowedOrigins), 403),
   });
+  // After a protocol error ws has already closed the connection with the matching code (1009 too big, 1007 invalid
+  // UTF-8); without a listener the error would end the process.
+  sockets.on('error', () => undefined);
   sockets.on('connection', (connection) => {
     clients.add(connection);
+    // ws has sent the close frame and ends the socket itself; the client only stops receiving.
+    connection.on('error', () => clients.delete(connection));
     connection.on('message', (data, isBinary) => {
       if (isBinary) connection.close(1003, 'text frames only');
       else broadcast(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'), connection);
@@ -117,7 +151,10 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
+  // Once listening, a failure concerns one connection, never the relay (or the viewer process around it).
+  server.on('error', () => undefined);
   const address = server.address() as AddressInfo;
+  allowedOrigins.add(`http://loopback:${address.port}`);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   const inspector = createInspector({ send: (event: StatelyInspectionEvent) => broadcast(JSON.stringify(event)) });
@@ -139,6 +176,10 @@ export async function startInspectionRelay(options: InspectionRelayOptions): Pro
     url: `ws://${host}:${address.port}`,
     bridgeUrl: `http://${host}:${address.port}/`,
     announce,
+    allowOrigin(origin) {
+      const key = loopbackOriginKey(origin);
+      if (key !== null) allowedOrigins.add(key);
+    },
     publishTransition(transition) {
       announce(transition.machine, transition.node, transition.from);
       const ref = actorRef(transition.machine, transition.node, transition.to);

@@ -5,11 +5,11 @@
  * polls, so writes by other processes show up too) feeding the reader's `ClusterHistory`. It never writes.
  *
  * Security: every response carries a strict Content-Security-Policy (same-origin scripts and styles only, no inline
- * code, no framing); the page renders every datum with `textContent`. When bound to a loopback address, requests
- * must name a loopback host (a DNS-rebinding page cannot read the viewer).
+ * code, no framing); the page renders every datum with `textContent`. When the address actually bound is loopback
+ * (however `host` was spelled), requests must name a loopback host (a DNS-rebinding page cannot read the viewer).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, BlockList, isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { AnyStateMachine } from 'xstate';
 import {
@@ -68,7 +68,26 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 } as const;
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+/** Every loopback address: 127.0.0.0/8, ::1, and 127.0.0.0/8 mapped into IPv6. */
+const LOOPBACK_ADDRESSES = new BlockList();
+LOOPBACK_ADDRESSES.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK_ADDRESSES.addAddress('::1', 'ipv6');
+LOOPBACK_ADDRESSES.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/** Whether `address` (an IP literal in any spelling, or a host name) is a loopback address. */
+export function isLoopbackAddress(address: string): boolean {
+  if (address.toLowerCase() === 'localhost') return true;
+  let hostname: string;
+  try {
+    // The WHATWG parser canonicalises every spelling (`127.1`, `0:0:0:0:0:0:0:1`, `::ffff:127.0.0.1`).
+    hostname = new URL(`http://${isIP(address) === 6 ? `[${address}]` : address}/`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return false;
+  }
+  const family = isIP(hostname);
+  if (family === 0) return false;
+  return LOOPBACK_ADDRESSES.check(hostname, family === 4 ? 'ipv4' : 'ipv6');
+}
 
 async function renderCharts(machines: ViewerOptions['machines']): Promise<ChartView[]> {
   const charts: ChartView[] = [];
@@ -204,8 +223,10 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     }
   }
 
+  // Decided by the address actually bound, whatever spelling `host` used (set once listening, before any request).
+  let boundToLoopback = true;
   const server = createServer((request, response) => {
-    if (LOOPBACK.test(host) && !LOOPBACK.test(hostnameOf(request.headers.host))) {
+    if (boundToLoopback && !isLoopbackAddress(hostnameOf(request.headers.host))) {
       return reply(response, 421, 'application/json', JSON.stringify({ error: { code: 'InvalidInput', message: 'The viewer answers only to loopback host names.' } }));
     }
     route(request, response).catch((error: unknown) => {
@@ -235,7 +256,9 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     throw error;
   }
   const address = server.address() as AddressInfo;
+  boundToLoopback = isLoopbackAddress(address.address);
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  relay?.allowOrigin(`http://${shownHost}:${address.port}`);
   logger?.info({ url: reader.url }, 'viewer reading the store');
 
   return {
