@@ -13,7 +13,9 @@ export function staleHeartbeatReason(node: string, current: string): string {
 
 /**
  * `RecordHeartbeat`: from a live node, at a generation it registered. A heartbeat of an older generation is recorded
- * (the result says it was ignored: ObservedClusterState never moves a generation back).
+ * with the generation it is older than (the result says it was ignored: ObservedClusterState never moves a
+ * generation back). The event carries that judgement so that a retry of the command, however much later, answers
+ * the same.
  */
 export function recordHeartbeat(state: ClusterState, data: CommandData['RecordHeartbeat']): Outcome {
   const found = lookupLive(state, data.node.id);
@@ -30,7 +32,13 @@ export function recordHeartbeat(state: ClusterState, data: CommandData['RecordHe
   return accept([
     {
       type: 'NodeHeartbeatObserved',
-      data: { nodeId: data.node.id, generation: data.node.generation, at: data.at, partitions: data.partitions },
+      data: {
+        nodeId: data.node.id,
+        generation: data.node.generation,
+        at: data.at,
+        partitions: data.partitions,
+        ...(data.node.generation < current ? { olderThanGeneration: current } : {}),
+      },
     },
   ]);
 }

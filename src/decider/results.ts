@@ -127,7 +127,10 @@ function resultBody(command: Command, events: readonly DomainEvent[], state: Clu
     }
     case 'RecordHeartbeat': {
       const node = printGenerationalNodeId(command.data.node);
-      const current = liveOrNull(state, command.data.node.id)?.generation;
+      // The recorded event says whether the heartbeat was older than the node's generation THEN (a retry answers the
+      // same however the node moved on); without one, the state decides.
+      const recorded = eventsOf(events, 'NodeHeartbeatObserved')[0];
+      const current = recorded !== undefined ? recorded.data.olderThanGeneration : liveOrNull(state, command.data.node.id)?.generation;
       if (current === undefined || command.data.node.generation >= current) return { node, at: command.data.at, ignored: false, reason: null };
       const reason = staleHeartbeatReason(node, printGenerationalNodeId({ id: command.data.node.id, generation: current }));
       return { node, at: command.data.at, ignored: true, reason };

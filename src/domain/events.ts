@@ -102,6 +102,8 @@ const eventDataSchemas = {
     generation: z.number().int(),
     at: IsoTime,
     partitions: PartitionMapSchema,
+    /** The node's generation when a heartbeat of an OLDER one was recorded: it was ignored (absent otherwise). */
+    olderThanGeneration: z.number().int().min(1).optional(),
   }),
   NodeUnreachableObserved: z.object({ nodeId: StoredId, at: IsoTime }),
 } as const;

@@ -1,6 +1,6 @@
 /** Observation results: a heartbeat of an older generation is recorded, and its result says it changed nothing. */
 import { describe, expect, it } from 'vitest';
-import { decide, foldEvents } from '../../src/decider/index.js';
+import { decide, foldEvents, resultOf } from '../../src/decider/index.js';
 import { type ClusterState, type Command, type DomainEvent, emptyClusterState } from '../../src/domain/index.js';
 import { command } from '../../src/testing/given-when-then.js';
 
@@ -32,5 +32,16 @@ describe('RecordHeartbeat results', () => {
     expect(d.events).toHaveLength(1);
     expect(d.result).toMatchObject({ node: 'N1:1', ignored: true });
     expect(d.result.reason).toMatch(/N1:1.*older.*N1:2/);
+  });
+
+  it('a retry answers as the first time, however far the node moved on since (the event carries the judgement)', () => {
+    const fresh = command('RecordHeartbeat', { node: 'N1:2', at: AT });
+    const stale = command('RecordHeartbeat', { node: 'N1:1', at: AT });
+    const first = decide(restarted(), fresh);
+    const ignored = decide(restarted(), stale);
+    if (!first.ok || !ignored.ok) throw new Error('refused');
+    const later = apply(restarted(), command('RegisterNode', { name: 'a', roles: ['worker'] })); // N1 at generation 3
+    expect(resultOf(fresh, first.events, later)).toMatchObject({ ignored: false, reason: null });
+    expect(resultOf(stale, ignored.events, later)).toMatchObject({ ignored: true, reason: expect.stringMatching(/N1:1.*N1:2/) });
   });
 });
