@@ -108,3 +108,13 @@ describe('the actor of a state-changing command', () => {
     expect(await lastActor()).toBe(`${userInfo().username}@${hostname()}`);
   });
 });
+
+describe('a file the operator names that cannot be written', () => {
+  it('is a usage error with the reason, not an unexpected error', async () => {
+    const out = join(store.dir, 'missing', 'dir', 'machines.json');
+    const result = await cli(['machines', 'export', '--format', 'json', '--out', out]);
+    expect(result.stderr).toMatch(/Cannot write .*machines\.json: ENOENT/);
+    expect(result.stderr).not.toMatch(/unexpected/);
+    expect(result.code).toBe(2);
+  });
+});
