@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import {
@@ -38,6 +39,8 @@ export type CliIo = Readonly<{
 /** The global options after defaults and the environment are applied. */
 export type GlobalOptions = Readonly<{
   store: string;
+  /** True when `--store` was given on the command line (not taken from CLUSTERCHART_STORE or the default). */
+  storeGiven: boolean;
   cluster: string | undefined;
   commandId: string | undefined;
   at: string | undefined;
@@ -45,9 +48,11 @@ export type GlobalOptions = Readonly<{
   logLevel: string;
   /** True when --log-level or LOG_LEVEL chose the level (rather than the default). */
   logLevelChosen: boolean;
+  /** Who runs the command, recorded as the actor of every event it writes. */
+  actor: string;
 }>;
 
-type RawGlobals = { store?: string; cluster?: string; commandId?: string; at?: string; json?: boolean; logLevel?: string };
+type RawGlobals = { store?: string; cluster?: string; commandId?: string; at?: string; json?: boolean; logLevel?: string; actor?: string };
 
 /** How a command wants its store: only an existing one (reads, most writes) or one it may create (provision, import). */
 export type StoreMode = 'existing' | 'create';
@@ -80,13 +85,28 @@ export class CliContext {
 function resolveGlobals(raw: RawGlobals, env: CliIo['env']): GlobalOptions {
   return {
     store: raw.store ?? env.CLUSTERCHART_STORE ?? DEFAULT_STORE,
+    storeGiven: raw.store !== undefined,
     cluster: raw.cluster,
     commandId: raw.commandId,
     at: raw.at,
     json: raw.json === true,
     logLevel: raw.logLevel ?? env.LOG_LEVEL ?? DEFAULT_LOG_LEVEL,
     logLevelChosen: raw.logLevel !== undefined || env.LOG_LEVEL !== undefined,
+    actor: nonEmpty(raw.actor) ?? nonEmpty(env.CLUSTERCHART_ACTOR) ?? osActor(),
   };
+}
+
+const nonEmpty = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim());
+
+/** `user@host` of the operating system account running the command (`unknown` for a user without a name). */
+export function osActor(): string {
+  let user: string | undefined;
+  try {
+    user = nonEmpty(userInfo().username);
+  } catch {
+    // no passwd entry for the uid (some containers): the host still says where the command came from
+  }
+  return `${user ?? 'unknown'}@${hostname()}`;
 }
 
 /** One command invocation. */
@@ -203,6 +223,7 @@ export class Run {
       cluster,
       logger: this.logger,
       clock: () => this.now(),
+      actor: this.options.actor,
       // A one-shot command must not write a snapshot when it closes: reads and refusals write nothing.
       snapshotEvery: false,
     });

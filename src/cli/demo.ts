@@ -4,10 +4,9 @@
  * happen with its code, and the history must verify at the end; otherwise the demo fails with exit 1.
  *
  * The demo starts from an EMPTY store. It replaces a store that holds only an earlier run of itself, and refuses any
- * other (it never mixes its story into someone's cluster); `--reset` deletes a SQLite store file first. It leaves the store behind so that every other
+ * other (it never mixes its story into someone's cluster); see demo-store.ts for when `--reset` deletes one. It leaves the store behind so that every other
  * command can inspect it (`nodes list`, `audit`, `observe --as-of`, `verify`).
  */
-import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   type ClusterchartError,
@@ -21,16 +20,13 @@ import {
   type Engine,
   isClusterchartError,
   type LiveNode,
-  observationsStreamId,
   openClusterReader,
   parseGenerationalNodeId,
-  parseStoreUrl,
   printPlainNodeId,
-  redactUrl,
-  snapshotStreamId,
 } from '../index.js';
 import type { CliContext, Run } from './context.js';
 import { losingResponses } from './demo-support.js';
+import { DEMO_COMMAND_PREFIX, prepareDemoStore } from './demo-store.js';
 import { configText, nodesText } from './format.js';
 import { columns, usageError } from './output.js';
 import { auditText, healthText, observeText } from './views.js';
@@ -64,34 +60,6 @@ function unexpected(what: string): Error {
   return new Error(`demo: ${what}`);
 }
 
-/** Deletes a SQLite store and its WAL files; other stores cannot be reset from here. */
-function resetStore(url: string): void {
-  const location = parseStoreUrl(url);
-  if (location.kind === 'memory') return;
-  if (location.kind !== 'sqlite') {
-    throw usageError(`demo --reset deletes SQLite files only; empty ${redactUrl(url)} yourself or choose another --store.`);
-  }
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${location.path}${suffix}`, { force: true });
-}
-
-/**
- * `earlier-demo` when every event belongs to this demo cluster's streams and was written by the demo's own commands
- * (ids `demo-...`): such a store is the demo's to replace, so `npm start` can be run again. Anything else is `other`
- * and is never touched without --reset.
- */
-async function describeContents(reader: ClusterReader, cluster: string): Promise<'empty' | 'earlier-demo' | 'other'> {
-  const snapshots = snapshotStreamId(cluster);
-  const demoStreams = new Set([clusterStreamId(cluster), observationsStreamId(cluster), snapshots]);
-  let seen = false;
-  for await (const event of reader.events()) {
-    seen = true;
-    const commandId = event.metadata['commandId'];
-    const byDemo = event.streamId === snapshots || (typeof commandId === 'string' && commandId.startsWith('demo-'));
-    if (!demoStreams.has(event.streamId) || !byDemo) return 'other';
-  }
-  return seen ? 'earlier-demo' : 'empty';
-}
-
 async function isEmpty(reader: ClusterReader): Promise<boolean> {
   for await (const _ of reader.events({ maxCount: 1 })) return false;
   return true;
@@ -101,29 +69,17 @@ export function register(program: Command, cli: CliContext): void {
   program
     .command('demo')
     .description('tell a whole cluster story on the embedded store, from an empty store (see --reset)')
-    .option('--reset', 'delete the SQLite store file first (the default ./clusterchart.db, or --store)')
+    .option('--reset', 'delete the store first: without asking when it holds only an earlier demo; any other store only when --store names it and you confirm')
+    .option('--yes', 'confirm --reset of a store that holds more than an earlier demo (required when stdin is not a terminal)')
     .action(
-      cli.action(async (run, options: { reset?: boolean }) => {
-        if (options.reset === true) resetStore(run.options.store);
-        else {
-          const location = parseStoreUrl(run.options.store);
-          if (location.kind === 'sqlite' && existsSync(location.path)) {
-            const reader = await openClusterReader({ store: run.options.store });
-            const contents = await describeContents(reader, run.options.cluster ?? 'demo').finally(() => reader.close());
-            if (contents === 'earlier-demo') {
-              process.stderr.write(`demo: ${run.storeUrl} holds only an earlier run of this demo; starting it again from an empty store.\n`);
-              resetStore(run.options.store);
-            } else if (contents === 'other') {
-              throw usageError(
-                `The store ${run.storeUrl} already holds events that are not this demo's: the demo starts from an empty store and ` +
-                  `never writes into an existing one. Run it again with --reset (npm start -- --reset) to delete ${location.path}, or ` +
-                  'choose another store with --store sqlite:./other.db. Or inspect what is there: clusterchart nodes list, audit, verify.',
-                { url: run.storeUrl },
-              );
-            }
-          }
+      cli.action(async (run, options: { reset?: boolean; yes?: boolean }) => {
+        const cluster = run.options.cluster ?? 'demo';
+        if (!(await prepareDemoStore(run, { cluster, reset: options.reset === true, yes: options.yes === true }))) {
+          run.failCheck();
+          run.out.data({ cancelled: true }, () => 'Cancelled: the store was not deleted and the demo did not run.');
+          return;
         }
-        await tellStory(run, run.options.cluster ?? 'demo');
+        await tellStory(run, cluster);
       }),
     );
 }
@@ -147,12 +103,12 @@ async function tellStory(run: Run, cluster: string): Promise<void> {
 
 async function tellStoryOn(run: Run, story: Story, inner: EventStore, reader: ClusterReader, cluster: string, logger: Run['logger']): Promise<void> {
   const store = losingResponses(inner);
-  const engine = await createEngine({ store, cluster, logger, clock: () => run.now() });
+  const engine = await createEngine({ store, cluster, logger, clock: () => run.now(), actor: run.options.actor });
   let commandNumber = 0;
 
   /** Runs a command; `commandId` defaults to a readable, unique one so the audit trail reads well. */
   const exec = <T extends CommandType>(type: T, data: CommandInputData[T], commandId?: string, on: Engine = engine): Promise<CommandResult<T>> =>
-    on.execute({ type, data, commandId: commandId ?? `demo-${String(++commandNumber).padStart(3, '0')}-${type}` });
+    on.execute({ type, data, commandId: commandId ?? `${DEMO_COMMAND_PREFIX}${String(++commandNumber).padStart(3, '0')}-${type}` });
 
   /** Runs a command the story expects to be refused with `code`, and checks that nothing was written. */
   const refused = async <T extends CommandType>(type: T, data: CommandInputData[T], code: string): Promise<ClusterchartError> => {
@@ -243,7 +199,7 @@ async function tellStoryOn(run: Run, story: Story, inner: EventStore, reader: Cl
     story.step(cli4, { lostResponse: true }, firstOutcome);
     const eventsBefore = (await reader.streamRevisions()).cluster;
     // A restarted log-server process retries with the same command id: a fresh engine finds it in the history.
-    const retryEngine = await createEngine({ store: inner, cluster, logger, clock: () => run.now(), snapshotEvery: false });
+    const retryEngine = await createEngine({ store: inner, cluster, logger, clock: () => run.now(), actor: run.options.actor, snapshotEvery: false });
     let retried: CommandResult<'ProvisionLogServer'>;
     try {
       retried = await exec('ProvisionLogServer', { node: 4, marker: marker(4) }, retryId, retryEngine);

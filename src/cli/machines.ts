@@ -62,18 +62,30 @@ export async function exportMachines(
   if (request.out !== undefined) {
     const onePerFile = request.machine === undefined && (request.format === 'mermaid' || request.format === 'svg');
     if (onePerFile) {
-      await mkdir(request.out, { recursive: true });
+      await writable(request.out, () => mkdir(request.out ?? '', { recursive: true }));
       for (const [name, document] of Object.entries(documents)) {
         const file = join(request.out, `${name}.${EXTENSIONS[request.format]}`);
-        await writeFile(file, document);
+        await writable(file, () => writeFile(file, document));
         files.push(file);
       }
     } else {
-      await writeFile(request.out, text);
-      files.push(request.out);
+      const file = request.out;
+      await writable(file, () => writeFile(file, text));
+      files.push(file);
     }
   }
   return { text, documents, files };
+}
+
+/** Runs a write to a path the operator named: a failure (missing folder, no permission) is bad usage, with the reason. */
+async function writable(path: string, write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    throw usageError(`Cannot write ${path}: ${code} (${(error as Error).message}). Nothing was exported there; choose another --out.`, { path });
+  }
 }
 
 export function registryMachines(): Record<MachineName, AnyStateMachine> {

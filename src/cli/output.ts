@@ -1,7 +1,10 @@
 /**
  * How the CLI speaks: data on stdout (exactly one JSON document with `--json`, readable text otherwise), errors and
  * logs on stderr, and the CLI's exit-code contract: 0 done (including "already applied"), 1 refused by the
- * domain or a failed check, 2 bad usage or an unreadable store.
+ * domain or a failed check, 2 bad usage or an unreadable store, 130 interrupted by the operator.
+ *
+ * A reader that stops reading (`clusterchart demo | head`) closes the pipe: what is written after that is dropped
+ * and the command ends as it would have, with its own exit code; a closed pipe is never an error.
  */
 import { CommanderError } from 'commander';
 import { ClusterchartError, type ErrorCode, isClusterchartError } from '../index.js';
@@ -9,6 +12,17 @@ import { ClusterchartError, type ErrorCode, isClusterchartError } from '../index
 export const EXIT_OK = 0;
 export const EXIT_REFUSED = 1;
 export const EXIT_USAGE = 2;
+/** 128 + SIGINT, what shells report for a command stopped with Ctrl+C. */
+export const EXIT_INTERRUPTED = 130;
+
+/** The operator interrupted the command (Ctrl+C at a prompt) before it changed anything: exit 130. */
+export class Interrupted extends Error {
+  readonly code = 'Interrupted';
+  constructor(message = 'Interrupted: nothing was changed.') {
+    super(message);
+    this.name = 'Interrupted';
+  }
+}
 
 /** Codes that mean "the caller asked wrongly" or "the store cannot be read": exit 2. Every other code is a refusal. */
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -25,6 +39,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 export function exitCodeOf(error: unknown): number {
+  if (error instanceof Interrupted) return EXIT_INTERRUPTED;
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   if (isClusterchartError(error)) return USAGE_CODES.has(error.code) ? EXIT_USAGE : EXIT_REFUSED;
   return EXIT_REFUSED;
@@ -39,11 +54,31 @@ export function usageError(message: string, context: ClusterchartError['context'
 export function describeError(error: unknown): { code: string; message: string } {
   if (isClusterchartError(error)) return { code: error.code, message: error.message };
   if (error instanceof CommanderError) return { code: 'InvalidInput', message: error.message.replace(/^error: /, '') };
+  if (error instanceof Interrupted) return { code: error.code, message: error.message };
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'InternalError', message: `unexpected error: ${message}` };
 }
 
 export type Writable = { write(chunk: string): unknown; isTTY?: boolean };
+
+type Emitter = { on(event: 'error', listener: (error: unknown) => void): unknown };
+const isEmitter = (stream: object): stream is Emitter => typeof (stream as Partial<Emitter>).on === 'function';
+
+const guarded = new WeakSet<object>();
+
+/**
+ * Makes a closed pipe harmless on `stream`: once its reader has gone (EPIPE, then writes to the destroyed stream),
+ * the 'error' event that would kill the process is absorbed and later writes go nowhere, so the command ends as it
+ * would have, with its own exit code. Any other stream error is still thrown. Idempotent.
+ */
+export function ignoreClosedPipe(stream: object): void {
+  if (guarded.has(stream) || !isEmitter(stream)) return;
+  guarded.add(stream);
+  stream.on('error', (error) => {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== 'EPIPE' && code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
 
 export interface Output {
   readonly json: boolean;

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CliContext, type CliIo, DEFAULT_LOG_LEVEL, DEFAULT_STORE } from './context.js';
-import { createOutput, exitCodeOf } from './output.js';
+import { createOutput, exitCodeOf, ignoreClosedPipe } from './output.js';
 import { parseIsoArg } from './parse.js';
 
 /** A command group: adds its commands to the program. */
@@ -21,6 +21,7 @@ export function createProgram(cli: CliContext): Command {
     .option('--cluster <name>', 'the cluster to act on; may be left out when the store holds exactly one')
     .option('--command-id <id>', 'id of a state-changing command: repeating a command with the same id is a retry that returns the first outcome and writes nothing')
     .option('--at <iso>', 'time recorded by observation commands (heartbeat, unreachable); default: now', parseIsoArg)
+    .option('--actor <name>', 'who runs the command, recorded with every event it writes (env CLUSTERCHART_ACTOR, default USER@HOST of the OS account)')
     .option('--json', 'print exactly one JSON document on stdout')
     .addOption(
       new Option('--log-level <level>', `pino log level on stderr (env LOG_LEVEL, default ${DEFAULT_LOG_LEVEL})`).choices([
@@ -50,6 +51,10 @@ export function createProgram(cli: CliContext): Command {
  * process.exitCode = await runCli(['nodes', 'list', '--json'], [nodes], io);
  */
 export async function runCli(argv: readonly string[], registers: readonly Register[], io: CliIo): Promise<number> {
+  // Output is written in many places (commander's help, every command, the error report): a reader that went away
+  // must not turn any of them into a crash.
+  ignoreClosedPipe(io.stdout);
+  ignoreClosedPipe(io.stderr);
   const cli = new CliContext(io);
   const program = createProgram(cli);
   for (const register of registers) register(program, cli);

@@ -49,10 +49,11 @@ export type AuditJson = AuditEntry;
 export function auditText(entries: readonly AuditJson[]): string {
   if (entries.length === 0) return 'No audit entries match.';
   return table(
-    ['POS', 'AT', 'EVENT', 'NODE', 'TRANSITION', 'COMMAND'],
+    ['POS', 'AT', 'ACTOR', 'EVENT', 'NODE', 'TRANSITION', 'COMMAND'],
     entries.map((e) => [
       String(e.position),
       e.at,
+      e.actor ?? '-',
       e.type,
       e.previousNode === undefined ? (e.node ?? '-') : `${e.previousNode}->${e.node ?? '?'}`,
       e.machine === null ? '' : `${e.machine}: ${e.from ?? '?'} -> ${e.to ?? '?'}${e.forced ? ' (forced)' : ''}`,

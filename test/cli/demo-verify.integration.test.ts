@@ -68,7 +68,7 @@ describe('clusterchart demo', () => {
     expect((await store.run(['verify'])).code).toBe(0);
   });
 
-  it('runs again over an earlier demo, and refuses a store holding anything else unless --reset', async () => {
+  it('runs again over an earlier demo, and refuses a store holding anything else unless --reset --yes', async () => {
     const before = readRows(store.path).length;
     // On copies of this store, so the tamper tests below keep the original.
     const rerun = join(store.dir, 'rerun.db');
@@ -88,7 +88,12 @@ describe('clusterchart demo', () => {
     expect(refused.json().error.message).toMatch(/--reset/);
     expect(readRows(mixed)).toHaveLength(withOther);
 
-    const reset = await cli(['--store', `sqlite:${mixed}`, 'demo', '--reset', '--json']);
+    const unconfirmed = await cli(['--store', `sqlite:${mixed}`, 'demo', '--reset', '--json']);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.json().error.message).toMatch(/--yes/);
+    expect(readRows(mixed)).toHaveLength(withOther);
+
+    const reset = await cli(['--store', `sqlite:${mixed}`, 'demo', '--reset', '--yes', '--json']);
     expect(reset.code, reset.stderr).toBe(0);
     const summary = reset.json();
     expect(summary).toMatchObject({ cluster: 'demo', verify: { ok: true, problems: [] }, health: { healthy: true } });

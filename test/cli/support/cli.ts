@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { runCli, type Register } from '../../../src/cli/program.js';
@@ -99,7 +99,31 @@ export type CliResult = Readonly<{
   json<T = any>(): T;
 }>;
 
-export type CliOptions = Readonly<{ cwd?: string; env?: Record<string, string>; input?: string; tty?: boolean }>;
+export type CliOptions = Readonly<{
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: string;
+  tty?: boolean;
+  /** In process only: stdout takes this many writes, then fails with EPIPE as a pipe whose reader went away (`| head`). */
+  stdoutClosesAfter?: number;
+}>;
+
+/** A stdout whose reader goes away after `writes` writes: the next write fails with EPIPE and destroys the stream. */
+function closingPipe(writes: number, onChunk: (chunk: string) => void): Writable & { isTTY: boolean } {
+  let taken = 0;
+  const pipe = new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, callback) {
+      if (taken++ >= writes) {
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', errno: -32, syscall: 'write' }));
+        return;
+      }
+      onChunk(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+      callback();
+    },
+  });
+  return Object.assign(pipe, { isTTY: false });
+}
 
 /** The command groups, in the order of src/cli/main.ts (which cannot be imported: it runs the process). */
 const COMMANDS: readonly Register[] = [provision, nodes, metadata, logServer, worker, logs, observations, observe, health, audit, verify, migrate, demo, machines, view];
@@ -160,15 +184,19 @@ export async function cli(args: readonly string[], options: CliOptions = {}): Pr
   stdin.end(options.input ?? '');
   let stdout = '';
   let stderr = '';
-  const out = Object.assign(new PassThrough(), { isTTY: false });
   const err = Object.assign(new PassThrough(), { isTTY: false });
-  out.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   err.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const closing = options.stdoutClosesAfter === undefined ? undefined : closingPipe(options.stdoutClosesAfter, (chunk) => (stdout += chunk));
+  const captured = Object.assign(new PassThrough(), { isTTY: false });
+  captured.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  const out = closing ?? captured;
+  // A closed pipe neither ends nor is ended: only the captured streams are waited for.
+  const streams = closing === undefined ? [captured, err] : [err];
   const direct = captureStderr();
   try {
     const code = await runCli(args, COMMANDS, { stdin, stdout: out, stderr: err, env: { LOG_LEVEL: 'error', ...options.env } });
-    await Promise.all([out, err].map((stream) => new Promise((resolve) => stream.end(resolve))));
-    await Promise.all([out, err].map((stream) => (stream.readableEnded ? Promise.resolve() : once(stream, 'end'))));
+    await Promise.all(streams.map((stream) => new Promise((resolve) => stream.end(resolve))));
+    await Promise.all(streams.map((stream) => (stream.readableEnded ? Promise.resolve() : once(stream, 'end'))));
     return result(code, stdout, stderr + direct.text);
   } finally {
     direct.release();
