@@ -13,6 +13,7 @@ import { clusterStreamId, parseDomainEvent } from '../../src/domain/events.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { snapshotStreamId } from '../../src/engine/snapshots.js';
 import { createLossyStore } from '../../src/testing/lossy-store.js';
+import { wrapStore } from '../../src/testing/wrap-store.js';
 import { appendSize, type EventStore, type StoreLimits } from '../../src/store/event-store.js';
 import { openEtcdStore } from '../../src/store/etcd/index.js';
 import { createMemoryStore } from '../../src/store/memory.js';
@@ -35,9 +36,8 @@ function limitedStore(declared: StoreLimits | undefined, enforced: StoreLimits |
   const inner = createMemoryStore();
   const appends: Append[] = [];
   let gate: Promise<void> = Promise.resolve();
-  const store: EventStore = {
-    url: 'memory:limited',
-    limits: declared,
+  const store = wrapStore(inner, {
+    ...(declared === undefined ? {} : { limits: declared }),
     async appendToStream(stream, events, options) {
       const bytes = appendSize(events);
       await gate;
@@ -49,12 +49,7 @@ function limitedStore(declared: StoreLimits | undefined, enforced: StoreLimits |
       }
       return inner.appendToStream(stream, events, options);
     },
-    readStream: (stream, options) => inner.readStream(stream, options),
-    readAll: (options) => inner.readAll(options),
-    subscribeToAll: (options, handler) => inner.subscribeToAll(options, handler),
-    streamRevision: (stream) => inner.streamRevision(stream),
-    close: () => inner.close(),
-  };
+  });
   const hold = () => {
     let release!: () => void;
     gate = new Promise<void>((resolve) => (release = resolve));
